@@ -1,1 +1,62 @@
-console.log('odpkit');
+import { Command } from 'commander';
+import { customer } from './commands/customer.js';
+import { send } from './commands/send.js';
+import { serve } from './commands/serve.js';
+import { defaults } from './env.js';
+import { UsageError } from './pairs.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const program = new Command()
+  .name('odpkit')
+  .description('odpkit: an ODP-compatible event server, and a client to send events and look up customers')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('start the ODP-compatible server (SQLite by default)')
+  .option('--host <host>', 'address to listen on (env ODPKIT_HOST)', defaults.host())
+  .option('--port <port>', 'port to listen on; 0 picks a free one (env ODPKIT_PORT)', defaults.port())
+  .option('--db <path|url>', 'SQLite file, or postgres://… (env ODPKIT_DB)', defaults.db())
+  .option('--public-key <key>', "default account's public key (env ODPKIT_PUBLIC_KEY)")
+  .option('--private-key <key>', "default account's private key (env ODPKIT_PRIVATE_KEY)")
+  .option('--segments <file>', 'segment definitions (JSON array) to apply on start')
+  .option('--quiet', 'no request logs')
+  .action((flags) => serve(flags));
+
+program
+  .command('send')
+  .description('send one event through @odpkit/sdk; exits non-zero with the reason when it is not accepted')
+  .argument('<action>', 'the event action, e.g. purchased')
+  .option('--id <key=value>', 'an identifier (repeatable), e.g. --id fs_user_id=user123', collect, [])
+  .option('--type <type>', 'event type (default fullstack)')
+  .option('--data <key=value>', 'a data value; numbers, true, false and null are typed (repeatable)', collect, [])
+  .option('--data-string <key=value>', 'a data value kept as a string (repeatable)', collect, [])
+  .option('--host <url>', 'server URL (env ODPKIT_URL)', defaults.url())
+  .option('--api-key <key>', 'public key (env ODPKIT_PUBLIC_KEY)')
+  .option('--timeout <ms>', 'request timeout in milliseconds', '10000')
+  .action(async (action: string, flags) => {
+    process.exitCode = await send(action, { ...flags, url: flags.host });
+  });
+
+program
+  .command('customer')
+  .description("print a customer's stitched profile, found by any identifier")
+  .argument('<key=value>', 'an identifier, e.g. email=a@example.com')
+  .option('--host <url>', 'server URL (env ODPKIT_URL)', defaults.url())
+  .option('--private-key <key>', 'private key (env ODPKIT_PRIVATE_KEY)')
+  .option('--json', 'print the raw JSON')
+  .action(async (pair: string, flags) => {
+    process.exitCode = await customer(pair, { ...flags, url: flags.host });
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`odpkit: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  process.stderr.write(`odpkit: ${err instanceof Error ? err.message : String(err)}${cause}\n`);
+  process.exitCode = 1;
+});

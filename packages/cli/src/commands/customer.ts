@@ -1,0 +1,60 @@
+import { defaults } from '../env.js';
+import { parsePair, UsageError } from '../pairs.js';
+
+export interface CustomerFlags {
+  url: string;
+  privateKey?: string;
+  json?: boolean;
+}
+
+/** `odpkit customer key=value`: the stitched profile from the admin API (private key). */
+export async function customer(pair: string, flags: CustomerFlags): Promise<number> {
+  const privateKey = flags.privateKey ?? defaults.privateKey();
+  if (!privateKey) throw new UsageError('the private key is needed: --private-key K or ODPKIT_PRIVATE_KEY');
+  const [key, value] = parsePair(pair, 'identifier');
+  const url = new URL('/admin/v1/customers', flags.url);
+  url.searchParams.set('key', key);
+  url.searchParams.set('value', value);
+  const res = await fetch(url, { headers: { 'x-api-key': privateKey } });
+  const text = await res.text();
+  if (!res.ok) {
+    process.stderr.write(`${res.status} ${describeError(text)}\n`);
+    return 1;
+  }
+  const body = JSON.parse(text) as Record<string, unknown>;
+  process.stdout.write(flags.json ? `${JSON.stringify(body, null, 2)}\n` : formatCustomer(body));
+  return 0;
+}
+
+function describeError(text: string): string {
+  try {
+    const body = JSON.parse(text) as { title?: string; detail?: unknown };
+    return `${body.title ?? ''}: ${typeof body.detail === 'string' ? body.detail : JSON.stringify(body.detail)}`;
+  } catch {
+    return text.slice(0, 500);
+  }
+}
+
+interface RecentEvent {
+  type: string;
+  action: string;
+  received_at?: string | number;
+  data?: Record<string, unknown>;
+}
+
+function formatCustomer(body: Record<string, unknown>): string {
+  const lines = [`customer ${String(body.customer_id)}`];
+  const identifiers = (body.identifiers ?? {}) as Record<string, string[]>;
+  lines.push('identifiers:');
+  for (const [k, values] of Object.entries(identifiers)) lines.push(`  ${k}: ${values.join(', ')}`);
+  lines.push(`events: ${String(body.event_count)}`);
+  if (Array.isArray(body.segments))
+    lines.push(`segments: ${body.segments.length ? body.segments.join(', ') : '(none)'}`);
+  const recent = (body.recent_events ?? []) as RecentEvent[];
+  if (recent.length) lines.push('recent events:');
+  for (const e of recent) {
+    const at = e.received_at === undefined ? '' : `${new Date(e.received_at).toISOString()}  `;
+    lines.push(`  ${at}${e.type}/${e.action} ${JSON.stringify(e.data ?? {})}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
