@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { startServer } from '@odpkit/server';
 import { defaults } from '../env.js';
 import { UsageError } from '../pairs.js';
@@ -17,6 +19,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port "${flags.port}" is not a port number`);
+  // A fresh checkout has no ./data yet; a SQLite file needs its folder to exist.
+  if (!/^postgres(ql)?:\/\//.test(flags.db) && flags.db !== ':memory:') {
+    mkdirSync(path.dirname(path.resolve(flags.db)), { recursive: true });
+  }
   const server = await startServer({
     host: flags.host,
     port,
