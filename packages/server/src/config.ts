@@ -1,0 +1,21 @@
+/** Request and queue limits. Defaults follow DESIGN §3; every one is configurable so tests can reach each boundary. */
+export interface Limits {
+  /** Events per request; more is 413. */
+  maxEvents: number;
+  /** Body bytes per request, on the wire and again after gzip/deflate decompression; more is 413. */
+  maxBodyBytes: number;
+  /** Events waiting for a group commit; a batch that would exceed it gets 503 + Retry-After. */
+  maxPendingEvents: number;
+  /** A group that reaches this many events is committed without waiting out the commit window. */
+  maxGroupEvents: number;
+  /** Seconds announced in Retry-After on 503. */
+  retryAfterSeconds: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxEvents: 1000,
+  maxBodyBytes: 4 * 1024 * 1024,
+  maxPendingEvents: 50_000,
+  maxGroupEvents: 20_000,
+  retryAfterSeconds: 1,
+};

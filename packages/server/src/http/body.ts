@@ -1,0 +1,75 @@
+import { promisify } from 'node:util';
+import { gunzip, inflate, inflateRaw } from 'node:zlib';
+
+/**
+ * Turns the raw request body into parsed JSON, with every cap applied before the expensive step: the wire size is
+ * capped by Fastify's bodyLimit while reading, the decompressed size by zlib's maxOutputLength (so a gzip bomb stops
+ * at the cap instead of filling memory), and invalid UTF-8 is refused rather than silently replaced.
+ */
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+const inflateRawAsync = promisify(inflateRaw);
+
+export type BodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 413 | 415; message: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isTooLarge(err: unknown): boolean {
+  return (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+}
+
+async function decompress(body: Buffer, encoding: string, maxBytes: number): Promise<Buffer | BodyResult> {
+  const opts = { maxOutputLength: maxBytes };
+  try {
+    if (encoding === 'gzip' || encoding === 'x-gzip') return await gunzipAsync(body, opts);
+    try {
+      return await inflateAsync(body, opts);
+    } catch (err) {
+      // Some clients send raw DEFLATE without the zlib header under "deflate"; accept both.
+      if (isTooLarge(err)) throw err;
+      return await inflateRawAsync(body, opts);
+    }
+  } catch (err) {
+    if (isTooLarge(err)) return { ok: false, status: 413, message: `the decompressed body exceeds ${maxBytes} bytes` };
+    return { ok: false, status: 400, message: `the body is not valid ${encoding} data` };
+  }
+}
+
+export function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export async function decodeBody(
+  body: Buffer | undefined,
+  headers: { 'content-type'?: string | undefined; 'content-encoding'?: string | undefined },
+  maxBytes: number,
+): Promise<BodyResult> {
+  const media = mediaTypeOf(headers['content-type']);
+  // text/plain is what a browser may send without a CORS preflight; an absent type is what curl users forget.
+  if (media !== '' && media !== 'application/json' && media !== 'text/plain') {
+    return { ok: false, status: 415, message: 'the body must be application/json or text/plain' };
+  }
+  const encoding = (headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  let raw = body ?? Buffer.alloc(0);
+  if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
+    const out = await decompress(raw, encoding, maxBytes);
+    if (!Buffer.isBuffer(out)) return out;
+    raw = out;
+  } else if (encoding !== 'identity' && encoding !== '') {
+    return { ok: false, status: 415, message: 'content-encoding must be gzip, deflate or identity' };
+  }
+
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    return { ok: false, status: 400, message: 'the body is not valid UTF-8' };
+  }
+  if (text.trim() === '') return { ok: false, status: 400, message: 'the body is empty: send a JSON array of events' };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, status: 400, message: `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}` };
+  }
+}

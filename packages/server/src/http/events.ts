@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { OverloadedError } from '../ingest/group-commit.js';
+import { validateBatch } from '../ingest/validate.js';
+import { requireAccount } from './auth.js';
+import { decodeBody } from './body.js';
+import { acceptedBody, sendError } from './errors.js';
+
+/** POST /v3/events (DESIGN §3): auth before the body is read, caps before parsing, 202 only after COMMIT. */
+export async function eventsRoutes(app: FastifyInstance): Promise<void> {
+  const { limits, committer, metrics, now } = app.odpkit;
+
+  // This plugin reads bodies itself (any media type, capped, compressed or not); parsers are encapsulated, so the
+  // GraphQL and admin plugins keep Fastify's JSON parser.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.post('/v3/events', { onRequest: requireAccount('public') }, async (request, reply) => {
+    const decoded = await decodeBody(request.body as Buffer | undefined, request.headers, limits.maxBodyBytes);
+    if (!decoded.ok) {
+      metrics.rejected.inc({
+        reason: decoded.status === 400 ? 'malformed' : decoded.status === 413 ? 'too_large' : 'media_type',
+      });
+      return sendError(reply, decoded.status, { message: decoded.message });
+    }
+    const value = decoded.value;
+    if (typeof value !== 'object' || value === null) {
+      metrics.rejected.inc({ reason: 'malformed' });
+      return sendError(reply, 400, { message: 'the body must be a JSON array of events or a single event object' });
+    }
+    const batch = Array.isArray(value) ? value : [value];
+    if (batch.length > limits.maxEvents) {
+      metrics.rejected.inc({ reason: 'too_large' });
+      return sendError(reply, 413, {
+        message: `a batch holds at most ${limits.maxEvents} events; this one holds ${batch.length}`,
+      });
+    }
+    const result = validateBatch(batch);
+    if (!result.ok) {
+      metrics.rejected.inc({ reason: 'invalid' });
+      return sendError(reply, 400, { invalids: result.invalids });
+    }
+    if (result.events.length > 0) {
+      try {
+        await committer.submit({ accountId: request.account!.id, receivedAt: now(), events: result.events });
+      } catch (err) {
+        // Overload and storage trouble are both transient: 503 + Retry-After makes every official SDK retry, and the
+        // idempotence ids make the retry safe. Never 429: Python and Swift drop 4xx without retrying.
+        const overloaded = err instanceof OverloadedError;
+        metrics.rejected.inc({ reason: overloaded ? 'overloaded' : 'store_error' });
+        if (!overloaded) request.log.error({ err }, 'commit failed');
+        reply.header('retry-after', String(limits.retryAfterSeconds));
+        return sendError(reply, 503, {
+          message: overloaded ? 'the server is overloaded; retry later' : 'the event store is unavailable; retry later',
+        });
+      }
+    }
+    return reply.code(202).send(acceptedBody(now));
+  });
+}

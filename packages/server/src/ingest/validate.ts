@@ -1,0 +1,104 @@
+import type { PreparedEvent } from '../store/store.js';
+import { extractIdentities } from './identifiers.js';
+
+/**
+ * Event validation (DESIGN §3). One bad event rejects the whole batch, so the client gets every problem at once: one
+ * message per invalid event, by index. Validation never recurses into values, so deeply nested input costs nothing
+ * beyond JSON.parse, and it never copies parsed objects with [[Set]] semantics, so `__proto__` keys stay plain data.
+ */
+
+export interface Invalid {
+  event: number;
+  message: string;
+}
+
+export const MAX_NAME_LENGTH = 256;
+export const MAX_IDEMPOTENCE_ID_LENGTH = 200;
+export const MAX_KEY_LENGTH = 128;
+
+export type ValidationResult = { ok: true; events: PreparedEvent[] } | { ok: false; invalids: Invalid[] };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Keys are echoed in messages; a hostile 100 kB key must not be echoed whole. */
+function showKey(key: string): string {
+  return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
+}
+
+function checkName(ev: Record<string, unknown>, field: 'type' | 'action'): string | null {
+  const v = ev[field];
+  if (typeof v !== 'string' || v.trim() === '') return `'${field}' must be a non-empty string`;
+  if (v.length > MAX_NAME_LENGTH) return `'${field}' must be at most ${MAX_NAME_LENGTH} characters`;
+  return null;
+}
+
+function checkIdentifiers(v: unknown): string | null {
+  if (!isPlainObject(v)) return "'identifiers' must be an object";
+  const keys = Object.keys(v);
+  if (keys.length === 0) return "'identifiers' must hold at least one identifier";
+  for (const key of keys) {
+    if (key.trim() === '') return 'identifier keys must be non-empty';
+    if (key.length > MAX_KEY_LENGTH)
+      return `identifier key ${showKey(key)} is longer than ${MAX_KEY_LENGTH} characters`;
+    if (typeof v[key] !== 'string') return `'identifiers.${showKey(key)}' must be a string`;
+  }
+  return null;
+}
+
+function checkData(v: unknown): string | null {
+  if (!isPlainObject(v)) return "'data' must be an object";
+  for (const key of Object.keys(v)) {
+    const value = v[key];
+    const t = typeof value;
+    if (value !== null && t !== 'string' && t !== 'number' && t !== 'boolean') {
+      return `'data.${showKey(key)}' must be a string, number, boolean or null`;
+    }
+  }
+  const id = v['idempotence_id'];
+  if (id !== undefined && (typeof id !== 'string' || id === '' || id.length > MAX_IDEMPOTENCE_ID_LENGTH)) {
+    return `'data.idempotence_id' must be a non-empty string of at most ${MAX_IDEMPOTENCE_ID_LENGTH} characters`;
+  }
+  return null;
+}
+
+function checkEvent(ev: unknown): string | null {
+  if (!isPlainObject(ev)) return 'event must be an object';
+  return (
+    checkName(ev, 'type') ??
+    checkName(ev, 'action') ??
+    checkIdentifiers(ev['identifiers']) ??
+    // A missing `data` is an empty one: the official SDKs always send it, hand-written clients may not.
+    (ev['data'] === undefined ? null : checkData(ev['data']))
+  );
+}
+
+/** Validates an already size-checked batch (an array; a single object is wrapped by the caller). */
+export function validateBatch(batch: unknown[]): ValidationResult {
+  const invalids: Invalid[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const message = checkEvent(batch[i]);
+    if (message !== null) invalids.push({ event: i, message });
+  }
+  if (invalids.length > 0) return { ok: false, invalids };
+
+  const events: PreparedEvent[] = new Array(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    const ev = batch[i] as Record<string, unknown>;
+    const identifiers = ev['identifiers'] as Record<string, string>;
+    const data = (ev['data'] ?? {}) as Record<string, unknown>;
+    const { identities, ignored } = extractIdentities(identifiers);
+    const id = data['idempotence_id'];
+    events[i] = {
+      type: ev['type'] as string,
+      action: ev['action'] as string,
+      identifiersJson: JSON.stringify(identifiers),
+      dataJson: JSON.stringify(data),
+      identities,
+      ignoredIdentifiers: ignored,
+      idempotenceId: typeof id === 'string' ? id : null,
+    };
+  }
+  return { ok: true, events };
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { ensureDefaultAccount } from './accounts/accounts.js';
+import { type AppOptions, createApp } from './app.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Account, Store } from './store/store.js';
+
+export interface ServerOptions extends Omit<AppOptions, 'store' | 'operatorAccountId'> {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** A SQLite file path, ':memory:', or (issue 5) a postgres:// URL. */
+  db?: string;
+  publicKey?: string;
+  privateKey?: string;
+  /** Reserved for segment definitions loaded from a file (issue 4); ignored for now. */
+  segmentsFile?: string;
+  /** SQLite page cache in MiB. */
+  cacheMiB?: number;
+  plugins?: FastifyPluginAsync[];
+}
+
+export interface RunningServer {
+  url: string;
+  account: Account;
+  app: FastifyInstance;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DB = './data/odpkit.db';
+
+export function openStore(db: string, options: { cacheMiB?: number; now?: () => number } = {}): Store {
+  if (/^postgres(ql)?:\/\//i.test(db)) {
+    throw new Error('PostgreSQL storage is not supported yet (planned in issue 5); use a SQLite file path for --db');
+  }
+  return openSqliteStore(db, options);
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const store = openStore(options.db ?? DEFAULT_DB, {
+    ...(options.cacheMiB !== undefined ? { cacheMiB: options.cacheMiB } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
+  });
+  let app: FastifyInstance | undefined;
+  try {
+    const account = await ensureDefaultAccount(store, {
+      ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}),
+      ...(options.privateKey !== undefined ? { privateKey: options.privateKey } : {}),
+    });
+    app = createApp({
+      ...options,
+      logger: options.logger ?? true,
+      store,
+      operatorAccountId: account.id,
+    });
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);
+    const host = options.host ?? '127.0.0.1';
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    const running: FastifyInstance = app;
+    let closing: Promise<void> | null = null;
+    return {
+      url: `http://${urlHost}:${port}`,
+      account,
+      app: running,
+      store,
+      close() {
+        closing ??= (async () => {
+          await running.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await store.close();
+    throw err;
+  }
+}

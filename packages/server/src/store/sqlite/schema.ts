@@ -1,0 +1,100 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema, and why it looks like this (measured in machine-ceilings.md and scripts/ingest-1m.mjs):
+ * - `events` is append-only with an INTEGER PRIMARY KEY: every insert lands on the last page.
+ * - The idempotence id lives in its own WITHOUT ROWID table keyed (account, key), where a UUID is stored as a 16-byte
+ *   BLOB instead of 36 characters of text: a random key lands on a random B-tree page whatever we do, so the win is
+ *   making the tree small (about 3× smaller than a text UNIQUE index plus its rowid) so it stays in the page cache and
+ *   each commit dirties fewer pages.
+ * - `identities` is keyed (account, type, value) so a look-up is one B-tree probe; `identities_by_customer` serves
+ *   merges and profile reads. Customer ids are global integers in creation order ("older" = smaller).
+ * - `events_by_customer` (account, customer, received_at) makes a customer's history one range scan at any table size.
+ * - Counters per account avoid COUNT(*) over millions of rows for /admin/v1/stats.
+ */
+export const SCHEMA_VERSION = 1;
+
+export function applyPragmas(db: Database.Database, cacheMiB: number): void {
+  db.pragma('journal_mode = WAL');
+  // FULL: an acknowledged event survives power loss, not only a process crash (DESIGN §3, issue 3).
+  db.pragma('synchronous = FULL');
+  db.pragma(`cache_size = ${-Math.floor(cacheMiB * 1024)}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('temp_store = MEMORY');
+}
+
+export function migrate(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS accounts (
+      id INTEGER PRIMARY KEY,
+      public_key TEXT NOT NULL UNIQUE,
+      private_key TEXT NOT NULL UNIQUE,
+      is_default INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS account_counters (
+      account_id INTEGER PRIMARY KEY,
+      customers INTEGER NOT NULL DEFAULT 0,
+      events INTEGER NOT NULL DEFAULT 0,
+      unattributed INTEGER NOT NULL DEFAULT 0,
+      duplicates INTEGER NOT NULL DEFAULT 0,
+      merges INTEGER NOT NULL DEFAULT 0,
+      refused_merges INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS customers (
+      id INTEGER PRIMARY KEY,
+      account_id INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      merged_into INTEGER
+    );
+    CREATE TABLE IF NOT EXISTS identities (
+      account_id INTEGER NOT NULL,
+      type TEXT NOT NULL,
+      value TEXT NOT NULL,
+      customer_id INTEGER NOT NULL,
+      PRIMARY KEY (account_id, type, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS identities_by_customer ON identities (customer_id);
+    CREATE TABLE IF NOT EXISTS events (
+      id INTEGER PRIMARY KEY,
+      account_id INTEGER NOT NULL,
+      customer_id INTEGER,
+      received_at INTEGER NOT NULL,
+      type TEXT NOT NULL,
+      action TEXT NOT NULL,
+      identifiers TEXT NOT NULL,
+      data TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS events_by_customer ON events (account_id, customer_id, received_at);
+    CREATE TABLE IF NOT EXISTS dedup (
+      account_id INTEGER NOT NULL,
+      key BLOB NOT NULL,
+      PRIMARY KEY (account_id, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS merges (
+      id INTEGER PRIMARY KEY,
+      account_id INTEGER NOT NULL,
+      from_customer INTEGER NOT NULL,
+      into_customer INTEGER NOT NULL,
+      at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS refused_merges (
+      id INTEGER PRIMARY KEY,
+      account_id INTEGER NOT NULL,
+      kept_customer INTEGER NOT NULL,
+      refused_customer INTEGER NOT NULL,
+      type TEXT NOT NULL,
+      at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS segment_definitions (
+      account_id INTEGER NOT NULL,
+      name TEXT NOT NULL,
+      definition TEXT NOT NULL,
+      updated_at INTEGER NOT NULL,
+      PRIMARY KEY (account_id, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL);
+  `);
+  db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+}

@@ -1,0 +1,117 @@
+/**
+ * The one storage interface. The SQLite implementation lives in ./sqlite; PostgreSQL (issue 5) must pass the same
+ * contract suite (test/store-contract.ts). Everything is async so a networked database can implement it unchanged.
+ */
+
+export interface Account {
+  id: string;
+  publicKey: string;
+  privateKey: string;
+}
+
+export type DataValue = string | number | boolean | null;
+
+/** One usable identifier after normalisation (see ingest/identifiers.ts). */
+export interface Identity {
+  type: string;
+  value: string;
+}
+
+/** An event validated and prepared outside the transaction, so the commit only runs prepared statements. */
+export interface PreparedEvent {
+  type: string;
+  action: string;
+  /** The identifiers as sent, serialised once at validation time. */
+  identifiersJson: string;
+  /** The data as sent, serialised once at validation time. */
+  dataJson: string;
+  /** Normalised identifiers that survived the deny-list; empty means the event is stored unattributed. */
+  identities: Identity[];
+  /** How many identifiers the deny-list or the length cap removed. */
+  ignoredIdentifiers: number;
+  /** data.idempotence_id, or null: such an event gets no dedup entry (its row id is its server id). */
+  idempotenceId: string | null;
+}
+
+export interface IngestBatch {
+  accountId: string;
+  receivedAt: number;
+  events: PreparedEvent[];
+}
+
+/** What one batch did; the HTTP layer turns it into metrics. */
+export interface IngestOutcome {
+  stored: number;
+  duplicates: number;
+  unattributed: number;
+  customersCreated: number;
+  merges: number;
+  refusedMerges: number;
+  vuidMoves: number;
+  cappedIdentifiers: number;
+  ignoredIdentifiers: number;
+}
+
+export interface StoredEvent {
+  type: string;
+  action: string;
+  identifiers: Record<string, string>;
+  data: Record<string, DataValue>;
+  /** ms since epoch, from the server's (injectable) clock. */
+  receivedAt: number;
+}
+
+export interface CustomerView {
+  customerId: string;
+  identifiers: Record<string, string[]>;
+}
+
+export interface SegmentDefinitionRow {
+  name: string;
+  definition: unknown;
+  updatedAt: number;
+}
+
+export interface AccountStats {
+  customers: number;
+  events: number;
+  unattributed: number;
+  duplicates: number;
+  merges: number;
+  refusedMerges: number;
+}
+
+export interface Store {
+  /** Writes every batch in ONE transaction (group commit); resolves only after COMMIT. One outcome per batch. */
+  ingest(batches: IngestBatch[]): Promise<IngestOutcome[]>;
+
+  lookupCustomer(accountId: string, key: string, value: string): Promise<CustomerView | null>;
+  /** All events of the stitched customer, newest first. */
+  customerEvents(
+    accountId: string,
+    customerId: string,
+    options?: { sinceMs?: number; limit?: number },
+  ): Promise<StoredEvent[]>;
+  customerEventCount(accountId: string, customerId: string): Promise<number>;
+  accountStats(accountId: string): Promise<AccountStats>;
+
+  listSegmentDefinitions(accountId: string): Promise<SegmentDefinitionRow[]>;
+  putSegmentDefinition(accountId: string, name: string, definition: unknown): Promise<void>;
+  deleteSegmentDefinition(accountId: string, name: string): Promise<boolean>;
+
+  accountByPublicKey(key: string): Promise<Account | null>;
+  accountByPrivateKey(key: string): Promise<Account | null>;
+  createAccount(keys: { publicKey: string; privateKey: string }): Promise<Account>;
+  /**
+   * The default account: created on first start with the given keys, or `fresh` ones; on a later start, keys that are
+   * given replace its keys and missing ones keep the stored value.
+   */
+  ensureDefaultAccount(
+    given: { publicKey?: string; privateKey?: string },
+    fresh: { publicKey: string; privateKey: string },
+  ): Promise<Account>;
+
+  /** Exercises the write path (a write and a read in a transaction); throws when the store cannot write. */
+  healthCheck(): Promise<void>;
+  close(): Promise<void>;
+}
