@@ -10,4 +10,6 @@ export default defineConfig({
   platform: 'neutral',
   // node:http is loaded lazily by the Node transport only; other runtimes never touch it.
   external: ['node:http', 'node:https'],
+  // Keep the node: prefix: Deno resolves only node:http, and it marks the import as Node-only to a reader.
+  removeNodeProtocol: false,
 });

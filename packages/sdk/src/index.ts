@@ -1,1 +1,29 @@
-export const SDK_VERSION = '0.1.0';
+export { createOdpClient } from './client.js';
+export { InvalidDatafileError, odpConfigFromDatafile } from './config/datafile.js';
+export { OdpConfigError } from './options.js';
+export { createFetchTransport } from './platform/fetch-transport.js';
+export { createNodeTransport } from './platform/node-transport.js';
+export { TimeoutError } from './platform/timeout-error.js';
+export type {
+  DeliverySummary,
+  DirectOdpConfig,
+  EventOutcome,
+  EventStatus,
+  IntegratedConfig,
+  KeyValues,
+  Logger,
+  LogLevel,
+  OdpClient,
+  OdpClientOptions,
+  OdpConfigState,
+  OdpDataValue,
+  OdpEvent,
+  OutcomeCode,
+  OutcomeCounts,
+  OutcomeListener,
+  SendOdpEventInput,
+  Transport,
+  TransportRequest,
+  TransportResponse,
+} from './types.js';
+export { SDK_VERSION } from './version.js';

@@ -1,0 +1,257 @@
+import { ConfigHolder } from './config/config-holder.js';
+import { InvalidDatafileError, odpConfigFromDatafile } from './config/datafile.js';
+import { DatafilePoller } from './config/datafile-poller.js';
+import { buildEvent, readIdentifiers } from './event/build-event.js';
+import { describeValue } from './event/describe.js';
+import { Dispatcher } from './event/dispatcher.js';
+import { OutcomeLedger } from './event/outcomes.js';
+import { setOwn } from './event/own-key.js';
+import { createLogger } from './logger.js';
+import { OdpConfigError, type ResolvedOptions, resolveOptions } from './options.js';
+import { defaultTransport } from './platform/default-transport.js';
+import { onProcessExit } from './platform/exit-hook.js';
+import type {
+  DeliverySummary,
+  KeyValues,
+  Logger,
+  OdpClient,
+  OdpClientOptions,
+  OdpConfigState,
+  OdpDataValue,
+  OutcomeCode,
+  OutcomeListener,
+  SendOdpEventInput,
+  Transport,
+} from './types.js';
+
+export const IDENTIFIED_ACTION = 'identified';
+
+/**
+ * Creates a client. Throws OdpConfigError at once for options that cannot work (no or several configuration
+ * sources, an invalid datafile, a bad number); after that, nothing the client does throws.
+ */
+export function createOdpClient(options: OdpClientOptions): OdpClient {
+  return new OdpClientImpl(resolveOptions(options));
+}
+
+/**
+ * The facade: it only routes. Building and validating is in event/build-event, bounds and delivery in
+ * event/dispatcher, outcomes and summaries in event/outcomes, configuration in config/. Segments (issue 4) will
+ * subscribe to the same ConfigHolder and share the transport and logger.
+ */
+class OdpClientImpl implements OdpClient {
+  private readonly logger: Logger;
+  private readonly transport: Transport;
+  private readonly ownsTransport: boolean;
+  private readonly holder = new ConfigHolder();
+  private readonly ledger: OutcomeLedger;
+  private readonly dispatcher: Dispatcher;
+  private readonly poller: DatafilePoller | undefined;
+  private readonly maxEventBytes: number;
+  private readonly unregisterExit: () => void;
+  private closing: Promise<DeliverySummary> | undefined;
+  /** Refusals for a client-wide reason (closed, not integrated) are logged once each, not once per event. */
+  private readonly loggedOnce = new Set<OutcomeCode>();
+
+  constructor(o: ResolvedOptions) {
+    this.logger = createLogger(o.logger, o.logLevel);
+    this.ownsTransport = o.transport === undefined;
+    this.transport = o.transport ?? defaultTransport(o.maxInFlight);
+    this.maxEventBytes = o.maxEventBytes;
+    this.ledger = new OutcomeLedger(this.logger);
+    this.dispatcher = new Dispatcher(o, this.transport, this.ledger, this.logger);
+    this.holder.subscribe((next, previous) => {
+      this.loggedOnce.delete('not_integrated');
+      this.dispatcher.onConfig(next, previous);
+    });
+
+    const src = o.source;
+    if (src.kind === 'datafile') {
+      try {
+        this.holder.set(odpConfigFromDatafile(src.datafile));
+      } catch (err) {
+        if (err instanceof InvalidDatafileError) throw new OdpConfigError(`odpkit: invalid datafile: ${err.message}`);
+        throw err;
+      }
+    } else if (src.kind === 'direct') {
+      this.holder.set({
+        state: 'integrated',
+        apiKey: src.apiKey,
+        apiHost: src.apiHost,
+        segmentsToCheck: src.segmentsToCheck,
+      });
+    } else {
+      this.poller = new DatafilePoller({
+        url: src.url,
+        pollInterval: src.pollInterval,
+        requestTimeout: o.requestTimeout,
+        transport: this.transport,
+        holder: this.holder,
+        logger: this.logger,
+      });
+      this.poller.start();
+    }
+    this.unregisterExit = onProcessExit({ onBeforeExit: () => this.onBeforeExit() });
+  }
+
+  get config(): OdpConfigState {
+    return this.holder.state;
+  }
+
+  sendOdpEvent(action: string, identifiers: KeyValues<string>, type?: string, data?: KeyValues<OdpDataValue>): void;
+  sendOdpEvent(event: SendOdpEventInput): void;
+  sendOdpEvent(first: unknown, identifiers?: unknown, type?: unknown, data?: unknown): void {
+    let seq = 0;
+    try {
+      seq = this.ledger.begin();
+      if (this.refusedByState(seq)) return;
+      let built: ReturnType<typeof buildEvent>;
+      if (typeof first === 'object' && first !== null && !(first instanceof Map) && !Array.isArray(first)) {
+        const ev = first as Record<string, unknown>;
+        let fields: [unknown, unknown, unknown, unknown];
+        try {
+          fields = [ev.action, ev.identifiers, ev.type, ev.data];
+        } catch (err) {
+          this.reject(seq, 'invalid_event', `the event object could not be read (${errorText(err)})`);
+          return;
+        }
+        built = buildEvent(fields[0], fields[1], fields[2], fields[3], this.maxEventBytes);
+      } else {
+        built = buildEvent(first, identifiers, type, data, this.maxEventBytes);
+      }
+      if (typeof built === 'string') this.reject(seq, 'invalid_event', built);
+      else this.dispatcher.enqueue(built, seq);
+    } catch (err) {
+      // Last line of defence: whatever happened, the caller's code keeps running and the event is accounted for.
+      if (seq !== 0) this.reject(seq, 'invalid_event', `event could not be processed (${errorText(err)})`);
+    }
+  }
+
+  identifyUser(identifiers: KeyValues<string | null | undefined>): void {
+    let seq = 0;
+    try {
+      seq = this.ledger.begin();
+      if (this.refusedByState(seq)) return;
+      // Empty values are skipped, as the official SDKs do for identify; anything else that is not a string is a bug.
+      const given: Record<string, unknown> = {};
+      const take = (k: unknown, v: unknown) => {
+        if (v === null || v === undefined || v === '') return;
+        if (typeof k === 'string') setOwn(given, k, v);
+        else throw new TypeError(`identifiers has a key that is not a string (${describeValue(k)})`);
+      };
+      if (identifiers instanceof Map) for (const [k, v] of identifiers) take(k, v);
+      else if (typeof identifiers === 'object' && identifiers !== null && !Array.isArray(identifiers)) {
+        for (const k of Object.keys(identifiers)) take(k, (identifiers as Record<string, unknown>)[k]);
+      } else {
+        this.reject(
+          seq,
+          'invalid_event',
+          `identifiers must be a plain object or a Map (got ${describeValue(identifiers)})`,
+        );
+        return;
+      }
+      const ids: Record<string, string> = {};
+      const problem = readIdentifiers(given, ids, this.maxEventBytes);
+      const count = problem === undefined ? Object.keys(ids).length : 0;
+      if (problem !== undefined && count === 0 && Object.keys(given).length > 0) {
+        this.reject(seq, 'invalid_event', problem);
+        return;
+      }
+      if (count < 2) {
+        const reason = `identifyUser needs at least two non-empty identifiers (got ${count}); nothing sent`;
+        this.logger.debug(reason);
+        this.ledger.settle(seq, 'rejected', 'identify_skipped', reason);
+        return;
+      }
+      const built = buildEvent(IDENTIFIED_ACTION, ids, undefined, undefined, this.maxEventBytes);
+      if (typeof built === 'string') this.reject(seq, 'invalid_event', built);
+      else this.dispatcher.enqueue(built, seq);
+    } catch (err) {
+      if (seq !== 0) this.reject(seq, 'invalid_event', `identifyUser: ${errorText(err)}`);
+    }
+  }
+
+  on(event: 'event', listener: OutcomeListener): void {
+    if (event === 'event') this.ledger.on(listener);
+  }
+
+  off(event: 'event', listener: OutcomeListener): void {
+    if (event === 'event') this.ledger.off(listener);
+  }
+
+  async flush(): Promise<DeliverySummary> {
+    const upTo = this.ledger.lastSeq;
+    const summary = this.ledger.closeWindow();
+    await this.settleHeldEvents('flush() could not wait any longer');
+    this.dispatcher.drainThrough(upTo);
+    return summary;
+  }
+
+  close(): Promise<DeliverySummary> {
+    this.closing ??= (async () => {
+      const summary = await this.flush();
+      this.dispatcher.stop();
+      this.poller?.stop();
+      this.unregisterExit();
+      if (this.ownsTransport) this.transport.close?.();
+      return summary;
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Events held for a configuration that is still pending: give the datafile fetch in progress (bounded by
+   * requestTimeout) its chance, then fail them with the fetch's error rather than wait forever.
+   */
+  private async settleHeldEvents(why: string): Promise<void> {
+    if (this.holder.state.state !== 'pending' || !this.dispatcher.hasHeldEvents || !this.poller) return;
+    await this.poller.fetchNow();
+    if (this.holder.state.state === 'pending') {
+      this.dispatcher.failHeld(
+        'config_unavailable',
+        `ODP configuration unavailable (${why}): ${this.poller.lastError}`,
+      );
+    }
+  }
+
+  private onBeforeExit(): void {
+    if (this.holder.state.state === 'pending' && this.dispatcher.hasHeldEvents) {
+      // No fetch is in flight (it would have kept the process alive), so the configuration is not coming in time.
+      this.dispatcher.failHeld(
+        'config_unavailable',
+        `ODP configuration unavailable (the process is exiting): ${this.poller?.lastError ?? 'no configuration'}`,
+      );
+    }
+    if (!this.dispatcher.idle) this.dispatcher.onProcessExit();
+  }
+
+  /** Closed, or ODP not integrated: the event is refused before any work is done on it. */
+  private refusedByState(seq: number): boolean {
+    if (this.closing !== undefined) {
+      this.reject(seq, 'client_closed', 'the client is closed: events sent after close() are not delivered', true);
+      return true;
+    }
+    const cfg = this.holder.state;
+    if (cfg.state === 'not_integrated') {
+      this.reject(seq, 'not_integrated', cfg.reason, true);
+      return true;
+    }
+    return false;
+  }
+
+  private reject(seq: number, code: OutcomeCode, reason: string, once = false): void {
+    if (!once || !this.loggedOnce.has(code)) {
+      if (once) this.loggedOnce.add(code);
+      this.logger.error(`event rejected: ${reason}${once ? ' (logged once; every such event is reported)' : ''}`);
+    }
+    this.ledger.settle(seq, 'rejected', code, reason);
+  }
+}
+
+function errorText(err: unknown): string {
+  try {
+    return err instanceof Error ? `${err.name}: ${err.message}` : describeValue(err);
+  } catch {
+    return 'unknown error';
+  }
+}

@@ -1,0 +1,270 @@
+import type { ResolvedOptions } from '../options.js';
+import { ref, unref, unrefTimeout } from '../platform/timers.js';
+import type { IntegratedConfig, Logger, OdpConfigState, Transport, TransportResponse } from '../types.js';
+import type { BuiltEvent } from './build-event.js';
+import { EventQueue, type QueuedEvent } from './event-queue.js';
+import type { OutcomeLedger } from './outcomes.js';
+import { type AttemptResult, backoffDelay, classifyResponse, describeNetworkError } from './retry-policy.js';
+
+type Handle = ReturnType<typeof setTimeout>;
+
+export type DispatcherOptions = Pick<
+  ResolvedOptions,
+  | 'batchSize'
+  | 'flushInterval'
+  | 'requestTimeout'
+  | 'maxRetries'
+  | 'retryBaseDelay'
+  | 'retryMaxDelay'
+  | 'maxQueueSize'
+  | 'maxQueueBytes'
+  | 'maxInFlight'
+>;
+
+/**
+ * Queue → batches → HTTP, with at most maxInFlight batches being delivered at once. A batch keeps its slot while it
+ * waits to be retried, so a server outage never multiplies into more concurrent requests or connections.
+ *
+ * A partial batch is sent when its wait runs out (flushInterval after the first event entered an empty queue), when
+ * flush()/close() or process exit asks for everything, or when it is followed by events for another destination
+ * (after a configuration change, events already queued go to the old host with the old key at once).
+ */
+export class Dispatcher {
+  private readonly queue = new EventQueue();
+  private lanes = 0;
+  /** Events with seq ≤ drainUntil may leave in a partial batch. */
+  private drainUntil = 0;
+  private timer: Handle | undefined;
+  private readonly waits = new Set<{ t: Handle }>();
+  private exiting = false;
+  private current: IntegratedConfig | null = null;
+  private overflowLogged = false;
+  /** Accepted and not yet settled (queued, in flight or waiting to retry): what the bounds limit. */
+  private pendingCount = 0;
+  private pendingBytes = 0;
+
+  constructor(
+    private readonly o: DispatcherOptions,
+    private readonly transport: Transport,
+    private readonly ledger: OutcomeLedger,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Takes a built event, or drops it (reporting which bound) when the queue is full. */
+  enqueue(ev: BuiltEvent, seq: number): void {
+    const o = this.o;
+    if (this.pendingCount >= o.maxQueueSize) {
+      this.drop(seq, 'queue_full_count', `queue full: maxQueueSize (${o.maxQueueSize} events) reached`);
+      return;
+    }
+    if (this.pendingBytes + ev.bytes > o.maxQueueBytes) {
+      this.drop(seq, 'queue_full_bytes', `queue full: maxQueueBytes (${o.maxQueueBytes} bytes) reached`);
+      return;
+    }
+    this.pendingCount++;
+    this.pendingBytes += ev.bytes;
+    this.queue.push({ json: ev.json, bytes: ev.bytes, seq, target: this.current });
+    if (this.current === null) return; // held until the configuration says where to send
+    if (this.queue.length >= o.batchSize) {
+      if (this.lanes < o.maxInFlight) this.pump();
+    } else if (this.timer === undefined) {
+      this.startTimer();
+    }
+  }
+
+  /** Everything accepted up to `seq` may leave now, even in partial batches. */
+  drainThrough(seq: number): void {
+    if (seq > this.drainUntil) this.drainUntil = seq;
+    this.pump();
+  }
+
+  get hasHeldEvents(): boolean {
+    return this.queue.length > 0 && this.queue.at(0)!.target === null;
+  }
+
+  get idle(): boolean {
+    return this.pendingCount === 0;
+  }
+
+  onConfig(next: OdpConfigState, previous: OdpConfigState): void {
+    if (next.state === 'integrated') {
+      this.current = next;
+      this.queue.forEach((e) => {
+        if (e.target === null) e.target = next;
+      });
+    } else {
+      this.current = null;
+      this.failHeld('not_integrated', next.state === 'not_integrated' ? next.reason : 'ODP is not integrated');
+    }
+    // Events queued for the previous destination must not wait for a batch that will never fill.
+    if (previous.state === 'integrated') this.drainUntil = this.ledger.lastSeq;
+    this.pump();
+  }
+
+  /** Fails the events held for a configuration that will not come (not integrated, or gave up waiting). */
+  failHeld(code: 'not_integrated' | 'config_unavailable', reason: string): void {
+    const held = this.queue.removeWhere((e) => e.target === null);
+    if (held.length === 0) return;
+    this.logger.error(`${held.length} held event(s) not sent: ${reason}`);
+    for (const e of held) this.settle(e, 'failed', code, reason, { attempts: 0 });
+  }
+
+  /**
+   * The process is about to exit with work left (Node 'beforeExit'): send partial batches now and let pending retry
+   * timers hold the process open until they have run, so nothing is lost silently.
+   */
+  onProcessExit(): void {
+    this.exiting = true;
+    for (const w of this.waits) ref(w.t);
+    this.pump();
+  }
+
+  /** Stops the batch timer (close()). */
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private startTimer(): void {
+    this.timer = unrefTimeout(() => {
+      this.timer = undefined;
+      this.drainThrough(this.ledger.lastSeq);
+    }, this.o.flushInterval);
+  }
+
+  private pump(): void {
+    const { batchSize, maxInFlight } = this.o;
+    const q = this.queue;
+    while (this.lanes < maxInFlight) {
+      const head = q.at(0);
+      if (head === undefined || head.target === null) break;
+      const target = head.target;
+      let n = 1;
+      while (n < batchSize) {
+        const e = q.at(n);
+        if (e === undefined || e.target !== target) break;
+        n++;
+      }
+      if (n < batchSize && q.at(n) === undefined && !this.exiting && q.at(n - 1)!.seq > this.drainUntil) break;
+      const batch = q.take(n);
+      this.lanes++;
+      void this.deliver(batch, target).then(() => {
+        this.lanes--;
+        this.pump();
+      });
+    }
+    if (q.length > 0 && this.timer === undefined && q.at(0)!.target !== null) this.startTimer();
+  }
+
+  private async deliver(batch: QueuedEvent[], target: IntegratedConfig): Promise<void> {
+    const o = this.o;
+    const url = `${target.apiHost}/v3/events`;
+    const headers = { 'content-type': 'application/json', 'x-api-key': target.apiKey };
+    let events = batch;
+    let attempts = 0;
+    let retries = 0;
+    for (;;) {
+      attempts++;
+      let result: AttemptResult;
+      try {
+        const res: TransportResponse = await this.transport.request({
+          method: 'POST',
+          url,
+          headers,
+          body: bodyOf(events),
+          timeout: o.requestTimeout,
+        });
+        result = classifyResponse(res, events.length);
+      } catch (err) {
+        result = { kind: 'retry', reason: describeNetworkError(err) };
+      }
+      switch (result.kind) {
+        case 'sent': {
+          const reason = `accepted by the server (HTTP ${result.status})`;
+          for (const e of events) this.settle(e, 'sent', 'accepted', reason, { httpStatus: result.status, attempts });
+          return;
+        }
+        case 'fail': {
+          const reason = result.reason;
+          this.logger.error(`${events.length} event(s) failed: ${url} answered ${reason}`);
+          const extras = { httpStatus: result.status, attempts, detail: result.detail };
+          for (const e of events) this.settle(e, 'failed', 'http_error', reason, extras);
+          return;
+        }
+        case 'partial': {
+          const rest: QueuedEvent[] = [];
+          events.forEach((e, i) => {
+            const message = result.invalid.get(i);
+            if (message === undefined) rest.push(e);
+            else {
+              const reason = `HTTP 400: the server rejected this event: ${message}`;
+              this.logger.error(`event failed: ${url} answered ${reason}`);
+              this.settle(e, 'failed', 'http_error', reason, { httpStatus: 400, attempts, detail: result.detail });
+            }
+          });
+          // The server rejects a whole batch for one bad event; the valid ones are sent again at once, not lost.
+          events = rest;
+          if (events.length === 0) return;
+          continue;
+        }
+        case 'retry': {
+          if (retries >= o.maxRetries) {
+            const reason = `retries exhausted after ${attempts} attempt(s); last: ${result.reason}`;
+            this.logger.error(`${events.length} event(s) failed: ${url}: ${reason}`);
+            const extras = result.status === undefined ? { attempts } : { attempts, httpStatus: result.status };
+            for (const e of events) this.settle(e, 'failed', 'retries_exhausted', reason, extras);
+            return;
+          }
+          retries++;
+          const delay = Math.min(
+            o.retryMaxDelay,
+            result.retryAfterMs ?? backoffDelay(retries, o.retryBaseDelay, o.retryMaxDelay),
+          );
+          this.logger.warn(`${url}: ${result.reason}; retry ${retries} of ${o.maxRetries} in ${delay} ms`);
+          await this.sleep(delay);
+        }
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const w = { t: undefined as unknown as Handle };
+      w.t = setTimeout(() => {
+        this.waits.delete(w);
+        resolve();
+      }, ms);
+      // A waiting retry must not keep a process alive by itself, until the process is exiting: then it must.
+      if (!this.exiting) unref(w.t);
+      this.waits.add(w);
+    });
+  }
+
+  private drop(seq: number, code: 'queue_full_count' | 'queue_full_bytes', reason: string): void {
+    if (!this.overflowLogged) {
+      this.overflowLogged = true;
+      this.logger.warn(`dropping events: ${reason} (further drops are counted in the summary, not logged)`);
+    }
+    this.ledger.settle(seq, 'dropped', code, reason);
+  }
+
+  private settle(
+    e: QueuedEvent,
+    status: 'sent' | 'failed',
+    code: 'accepted' | 'http_error' | 'retries_exhausted' | 'not_integrated' | 'config_unavailable',
+    reason: string,
+    extras: { attempts?: number; httpStatus?: number; detail?: unknown },
+  ): void {
+    this.pendingCount--;
+    this.pendingBytes -= e.bytes;
+    if (this.pendingCount === 0) this.overflowLogged = false;
+    this.ledger.settle(e.seq, status, code, reason, e.json, extras);
+  }
+}
+
+function bodyOf(events: QueuedEvent[]): string {
+  if (events.length === 1) return `[${events[0]!.json}]`;
+  let body = '[';
+  for (let i = 0; i < events.length; i++) body += i === 0 ? events[i]!.json : `,${events[i]!.json}`;
+  return `${body}]`;
+}

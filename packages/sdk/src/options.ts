@@ -1,0 +1,144 @@
+import type { Logger, LogLevel, OdpClientOptions, Transport } from './types.js';
+
+/** Thrown by createOdpClient for options that cannot work; a programming error is reported at once, not at send time. */
+export class OdpConfigError extends Error {
+  override name = 'OdpConfigError';
+}
+
+export interface ResolvedOptions {
+  source:
+    | { kind: 'datafile'; datafile: object | string }
+    | { kind: 'datafileUrl'; url: string; pollInterval: number }
+    | { kind: 'direct'; apiKey: string; apiHost: string; segmentsToCheck: string[] };
+  batchSize: number;
+  flushInterval: number;
+  requestTimeout: number;
+  maxRetries: number;
+  retryBaseDelay: number;
+  retryMaxDelay: number;
+  maxQueueSize: number;
+  maxQueueBytes: number;
+  maxEventBytes: number;
+  maxInFlight: number;
+  logger: Logger | undefined;
+  logLevel: LogLevel;
+  transport: Transport | undefined;
+}
+
+export const DEFAULTS = {
+  datafilePollInterval: 300_000,
+  batchSize: 10,
+  flushInterval: 1000,
+  requestTimeout: 10_000,
+  maxRetries: 3,
+  retryBaseDelay: 200,
+  retryMaxDelay: 30_000,
+  // 100,000 typical events (~300 bytes each) sent in a tight loop must fit with room to spare.
+  maxQueueSize: 250_000,
+  maxQueueBytes: 64 * 1024 * 1024,
+  maxEventBytes: 64 * 1024,
+  maxInFlight: 4,
+  // The ODP-compatible server accepts at most 1,000 events per request.
+  maxBatchSize: 1000,
+} as const;
+
+const LEVELS = new Set(['debug', 'info', 'warn', 'error', 'silent']);
+
+function num(
+  opts: OdpClientOptions,
+  name: keyof OdpClientOptions,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const v = opts[name];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    throw new OdpConfigError(
+      `odpkit: option ${name} must be a finite number between ${min} and ${max} (got ${String(v)})`,
+    );
+  }
+  return v;
+}
+
+function int(opts: OdpClientOptions, name: keyof OdpClientOptions, fallback: number, min: number, max?: number) {
+  const v = num(opts, name, fallback, min, max);
+  if (!Number.isInteger(v)) throw new OdpConfigError(`odpkit: option ${name} must be an integer (got ${v})`);
+  return v;
+}
+
+function httpUrl(name: string, v: unknown): string {
+  if (typeof v !== 'string' || !/^https?:\/\/[^/]/i.test(v)) {
+    throw new OdpConfigError(`odpkit: ${name} must be an http(s) URL (got ${JSON.stringify(v)})`);
+  }
+  return v;
+}
+
+export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOptions {
+  if (opts === null || typeof opts !== 'object') {
+    throw new OdpConfigError('odpkit: createOdpClient needs an options object with datafile, datafileUrl or odp');
+  }
+  const given = (['datafile', 'datafileUrl', 'odp'] as const).filter((k) => opts[k] !== undefined && opts[k] !== null);
+  if (given.length !== 1) {
+    throw new OdpConfigError(
+      `odpkit: give exactly one configuration source of datafile, datafileUrl or odp (got ${given.length ? given.join(', ') : 'none'})`,
+    );
+  }
+  let source: ResolvedOptions['source'];
+  if (given[0] === 'datafile') {
+    const d = opts.datafile;
+    if (typeof d !== 'string' && (typeof d !== 'object' || d === null)) {
+      throw new OdpConfigError('odpkit: datafile must be an object or a JSON string');
+    }
+    source = { kind: 'datafile', datafile: d as object | string };
+  } else if (given[0] === 'datafileUrl') {
+    source = {
+      kind: 'datafileUrl',
+      url: httpUrl('datafileUrl', opts.datafileUrl),
+      pollInterval: num(opts, 'datafilePollInterval', DEFAULTS.datafilePollInterval, 1),
+    };
+  } else {
+    const o = opts.odp as unknown as Record<string, unknown>;
+    if (typeof o !== 'object' || typeof o.apiKey !== 'string' || o.apiKey === '') {
+      throw new OdpConfigError('odpkit: odp.apiKey must be a non-empty string');
+    }
+    const seg = o.segmentsToCheck ?? [];
+    if (!Array.isArray(seg) || seg.some((s) => typeof s !== 'string')) {
+      throw new OdpConfigError('odpkit: odp.segmentsToCheck must be an array of strings');
+    }
+    source = {
+      kind: 'direct',
+      apiKey: o.apiKey,
+      apiHost: httpUrl('odp.apiHost', o.apiHost).replace(/\/+$/, ''),
+      segmentsToCheck: [...new Set(seg as string[])],
+    };
+  }
+  const flushInterval = num(opts, 'flushInterval', DEFAULTS.flushInterval, 0);
+  const batchSize = flushInterval === 0 ? 1 : int(opts, 'batchSize', DEFAULTS.batchSize, 1, DEFAULTS.maxBatchSize);
+  const logLevel = opts.logLevel ?? 'warn';
+  if (!LEVELS.has(logLevel)) throw new OdpConfigError(`odpkit: logLevel must be one of ${[...LEVELS].join(', ')}`);
+  const t = opts.transport;
+  if (t !== undefined && (typeof t !== 'object' || t === null || typeof t.request !== 'function')) {
+    throw new OdpConfigError('odpkit: transport must be an object with a request(req) method');
+  }
+  const l = opts.logger;
+  if (l !== undefined && (typeof l !== 'object' || l === null || typeof l.error !== 'function')) {
+    throw new OdpConfigError('odpkit: logger must have debug, info, warn and error methods');
+  }
+  return {
+    source,
+    batchSize,
+    flushInterval,
+    requestTimeout: num(opts, 'requestTimeout', DEFAULTS.requestTimeout, 1),
+    maxRetries: int(opts, 'maxRetries', DEFAULTS.maxRetries, 0, 100),
+    retryBaseDelay: num(opts, 'retryBaseDelay', DEFAULTS.retryBaseDelay, 0),
+    retryMaxDelay: num(opts, 'retryMaxDelay', DEFAULTS.retryMaxDelay, 0),
+    maxQueueSize: int(opts, 'maxQueueSize', DEFAULTS.maxQueueSize, 1),
+    maxQueueBytes: int(opts, 'maxQueueBytes', DEFAULTS.maxQueueBytes, 1),
+    maxEventBytes: int(opts, 'maxEventBytes', DEFAULTS.maxEventBytes, 64),
+    maxInFlight: int(opts, 'maxInFlight', DEFAULTS.maxInFlight, 1, 256),
+    logger: l,
+    logLevel,
+    transport: t,
+  };
+}

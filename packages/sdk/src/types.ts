@@ -1,0 +1,173 @@
+/** One ODP event exactly as it goes on the wire (key order: type, action, identifiers, data). */
+export interface OdpEvent {
+  type: string;
+  action: string;
+  identifiers: Record<string, string>;
+  data: Record<string, OdpDataValue>;
+}
+
+export type OdpDataValue = string | number | boolean | null;
+
+/** A plain object or a Map: both are accepted wherever identifiers or data are expected. */
+export type KeyValues<V> = Record<string, V> | Map<string, V>;
+
+export interface SendOdpEventInput {
+  action: string;
+  identifiers: KeyValues<string>;
+  type?: string;
+  data?: KeyValues<OdpDataValue>;
+}
+
+export type EventStatus = 'rejected' | 'sent' | 'failed' | 'dropped';
+
+/**
+ * Machine-readable reason codes, so applications can branch without parsing `reason` text.
+ * - invalid_event: failed validation (the `reason` names the field and the problem)
+ * - identify_skipped: identifyUser had fewer than two non-empty identifiers
+ * - client_closed: sent after close()
+ * - not_integrated: the configuration says ODP is not integrated (or the datafile was invalid)
+ * - config_unavailable: the configuration never arrived before flush/close/exit gave up waiting for it
+ * - queue_full_count / queue_full_bytes: the queue bound of that name was reached
+ * - accepted: the server answered 2xx
+ * - http_error: a non-retryable HTTP status (e.g. 400, 401, 413); `detail` carries the server's detail
+ * - retries_exhausted: every attempt failed with a retryable error
+ */
+export type OutcomeCode =
+  | 'invalid_event'
+  | 'identify_skipped'
+  | 'client_closed'
+  | 'not_integrated'
+  | 'config_unavailable'
+  | 'queue_full_count'
+  | 'queue_full_bytes'
+  | 'accepted'
+  | 'http_error'
+  | 'retries_exhausted';
+
+export interface EventOutcome {
+  status: EventStatus;
+  code: OutcomeCode;
+  /** Human-readable, names the field or bound or HTTP status involved. */
+  reason: string;
+  /** The event as built (absent for events rejected before they could be built). */
+  event?: OdpEvent;
+  /** For failures: the server's `detail` (400 bodies) or the status / error text. */
+  detail?: unknown;
+  /** HTTP status of the last attempt, when there was one. */
+  httpStatus?: number;
+  /** Attempts made for the batch that carried this event (0 when it never reached the network). */
+  attempts?: number;
+}
+
+export interface OutcomeCounts {
+  sent: number;
+  failed: number;
+  dropped: number;
+  rejected: number;
+}
+
+export interface DeliverySummary extends OutcomeCounts {
+  /** Count of not-sent events per reason text, e.g. { "HTTP 400: …": 3, "queue full: maxQueueSize (5 events) reached": 2 }. */
+  reasons: Record<string, number>;
+  /** Counts since the client was created (the top-level counts cover only this flush/close window). */
+  totals: OutcomeCounts;
+}
+
+export interface TransportRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  body?: string;
+  /** Milliseconds for the whole exchange; the transport rejects when it passes. */
+  timeout: number;
+}
+
+export interface TransportResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  body: string;
+}
+
+/**
+ * The only seam between the SDK and the network. Reject (never resolve) for network errors and timeouts;
+ * resolve with any HTTP status, including 4xx/5xx.
+ */
+export interface Transport {
+  request(req: TransportRequest): Promise<TransportResponse>;
+  /** Release pooled connections. Called by close(). */
+  close?(): void;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface Logger {
+  debug(message: string, ...args: unknown[]): void;
+  info(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string, ...args: unknown[]): void;
+}
+
+export interface DirectOdpConfig {
+  apiKey: string;
+  apiHost: string;
+  segmentsToCheck?: string[];
+}
+
+export interface OdpClientOptions {
+  /** An Optimizely datafile (object or JSON string). Exactly one of datafile, datafileUrl, odp. */
+  datafile?: object | string;
+  /** URL of a datafile, fetched at once and then polled with If-None-Match. */
+  datafileUrl?: string;
+  /** ms between datafile polls. Default 300_000. */
+  datafilePollInterval?: number;
+  /** Direct ODP configuration. */
+  odp?: DirectOdpConfig;
+  /** Events per request. Default 10 (max 1000). */
+  batchSize?: number;
+  /** ms an event may wait for its batch to fill. Default 1000; 0 sends each event on its own. */
+  flushInterval?: number;
+  /** ms for one HTTP exchange. Default 10_000. */
+  requestTimeout?: number;
+  /** Retries after the first attempt. Default 3. */
+  maxRetries?: number;
+  /** First backoff delay in ms (doubles per retry, with jitter). Default 200. */
+  retryBaseDelay?: number;
+  /** Cap in ms for a backoff delay and for an honoured Retry-After. Default 30_000. */
+  retryMaxDelay?: number;
+  /** Events accepted but not yet delivered or failed. Default 250_000. */
+  maxQueueSize?: number;
+  /** Serialized bytes of those events. Default 64 MiB. */
+  maxQueueBytes?: number;
+  /** Largest single serialized event in bytes. Default 64 KiB. */
+  maxEventBytes?: number;
+  /** Requests in flight (and so connections per host). Default 4. */
+  maxInFlight?: number;
+  logger?: Logger;
+  /** Default 'warn'. */
+  logLevel?: LogLevel;
+  /** Default: node:http/https keep-alive on Node, fetch elsewhere. */
+  transport?: Transport;
+}
+
+export type OutcomeListener = (outcome: EventOutcome) => void;
+
+export interface OdpClient {
+  sendOdpEvent(action: string, identifiers: KeyValues<string>, type?: string, data?: KeyValues<OdpDataValue>): void;
+  sendOdpEvent(event: SendOdpEventInput): void;
+  identifyUser(identifiers: KeyValues<string | null | undefined>): void;
+  on(event: 'event', listener: OutcomeListener): void;
+  off(event: 'event', listener: OutcomeListener): void;
+  flush(): Promise<DeliverySummary>;
+  close(): Promise<DeliverySummary>;
+  /** The current ODP configuration as the client understands it. */
+  readonly config: OdpConfigState;
+}
+
+export type OdpConfigState =
+  | { state: 'pending' }
+  | { state: 'integrated'; apiKey: string; apiHost: string; segmentsToCheck: readonly string[] }
+  | { state: 'not_integrated'; reason: string };
+
+export type IntegratedConfig = Extract<OdpConfigState, { state: 'integrated' }>;

@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const sdkRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const repoRoot = path.resolve(sdkRoot, '..', '..');
+export const distEsm = path.join(sdkRoot, 'dist', 'index.js');
+export const distCjs = path.join(sdkRoot, 'dist', 'index.cjs');
+export const fixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'datafiles');
+
+/** A shared fixture datafile with its ODP host pointed at a test server. */
+export function fixtureDatafile(name: string, host?: string): Record<string, unknown> {
+  const df = JSON.parse(readFileSync(path.join(fixturesDir, name), 'utf8')) as {
+    integrations?: Array<Record<string, unknown>>;
+  };
+  if (host !== undefined && df.integrations?.[0]) df.integrations[0].host = host;
+  return df;
+}
