@@ -16,7 +16,11 @@ function event(action: string, data: Record<string, Scalar> = {}, ageMs = 0, typ
   return { type, action, identifiers: { fs_user_id: 'u1' }, data, receivedAt: NOW - ageMs };
 }
 
-function matches(json: unknown, events: StoredEvent[], options: { now?: number; identifiers?: Record<string, string[]> } = {}) {
+function matches(
+  json: unknown,
+  events: StoredEvent[],
+  options: { now?: number; identifiers?: Record<string, string[]> } = {},
+) {
   return evaluate(condition(json), {
     identifiers: options.identifiers ?? { fs_user_id: ['u1'] },
     events,

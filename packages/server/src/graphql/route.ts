@@ -6,7 +6,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import type { SegmentService } from '../segments/service.js';
 import { DocumentCache } from './document-cache.js';
 import { requestError, type WireError } from './errors.js';
-import { runGraphQL } from './execute.js';
+import { type GraphQLResponse, parseTextBody, runGraphQL } from './execute.js';
 
 export interface Account {
   id: string;
@@ -28,6 +28,14 @@ export function problem(reply: FastifyReply, status: number, title: string, deta
 
 function graphqlErrors(reply: FastifyReply, status: number, errors: WireError[]): FastifyReply {
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ errors }));
+}
+
+function send(reply: FastifyReply, result: GraphQLResponse): FastifyReply {
+  // Serialise once here: the body has no schema for Fastify's serializer to speed up.
+  return reply
+    .code(result.status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify(result.body));
 }
 
 export const graphqlRoute: FastifyPluginAsync<GraphqlRouteOptions> = async (app, options) => {
@@ -64,16 +72,18 @@ export const graphqlRoute: FastifyPluginAsync<GraphqlRouteOptions> = async (app,
 
   app.post('/v3/graphql', { bodyLimit: options.bodyLimit ?? 256 * 1024 }, async (request, reply) => {
     const account = accounts.get(request)!;
-    const result = await runGraphQL(request.body, {
+    let payload = request.body;
+    if (typeof payload === 'string' && request.headers['content-type']?.startsWith('text/plain')) {
+      const parsed = parseTextBody(payload);
+      if (!parsed.ok) return send(reply, parsed.response);
+      payload = parsed.payload;
+    }
+    const result = await runGraphQL(payload, {
       accountId: account.id,
       segments: options.segments,
       documents,
       onInternalError: (err) => request.log.error({ err }, 'graphql resolver failed'),
     });
-    // Serialise once here: the body has no schema for Fastify's serializer to speed up.
-    return reply
-      .code(result.status)
-      .header('content-type', 'application/json; charset=utf-8')
-      .send(JSON.stringify(result.body));
+    return send(reply, result);
   });
 };

@@ -94,7 +94,19 @@ const CustomerIdentifierRule: ValidationRule = (context): ASTVisitor => {
   };
 };
 
+/** The schema has only a query root; say so clearly instead of failing at execution. */
+const QueryOperationsOnlyRule: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation !== 'query') {
+      context.reportError(
+        new GraphQLError(`only query operations are supported (got ${node.operation})`, { nodes: node }),
+      );
+    }
+  },
+});
+
 export const validationRules: ValidationRule[] = [
+  QueryOperationsOnlyRule,
   ...specifiedRules.filter((rule) => rule !== KnownArgumentNamesRule),
   KnownArgumentNamesExceptCustomerRule,
   CustomerIdentifierRule,

@@ -27,7 +27,7 @@ function isObject(v: unknown): v is Obj {
 }
 
 function describe(v: unknown): string {
-  if (v === null) return 'null';
+  if (v === null || v === undefined) return String(v);
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
   return `${typeof v} ${typeof v === 'object' ? '' : JSON.stringify(v)}`.trim();
@@ -241,6 +241,10 @@ export function parseCondition(input: unknown, path: string, errors: string[], d
 }
 
 function checkName(name: unknown, path: string, errors: string[]): name is string {
+  if (name === undefined) {
+    errors.push(at(path, 'is required'));
+    return false;
+  }
   if (typeof name !== 'string' || name.length === 0) {
     errors.push(at(path, `must be a non-empty string (got ${describe(name)})`));
     return false;
@@ -280,9 +284,10 @@ export function parseSegmentDefinition(input: unknown, path = ''): ParseResult<S
   if (description !== undefined && (typeof description !== 'string' || description.length > MAX_DESCRIPTION_LENGTH)) {
     errors.push(at(child(path, 'description'), `must be a string of at most ${MAX_DESCRIPTION_LENGTH} characters`));
   }
+  let condition: Condition | null = null;
   if (input['condition'] === undefined) errors.push(at(child(path, 'condition'), 'is required'));
-  const condition = parseCondition(input['condition'], child(path, 'condition'), errors);
-  if (errors.length > 0) return { ok: false, errors };
+  else condition = parseCondition(input['condition'], child(path, 'condition'), errors);
+  if (errors.length > 0 || condition === null) return { ok: false, errors };
   const source: SegmentDefinition['source'] = { name: name as string, condition: input['condition'] };
   if (typeof description === 'string') source.description = description;
   return {
