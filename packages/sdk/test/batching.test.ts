@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { clientFor } from './helpers/client.js';
+import { type Sink, startSink } from './helpers/sink.js';
+
+let sink: Sink;
+beforeEach(async () => {
+  sink = await startSink();
+});
+afterEach(() => sink.close());
+
+const sizes = () => sink.requests.map((r) => JSON.parse(r.body).length);
+
+describe('batching', () => {
+  it('sends a batch as soon as it reaches batchSize; the rest waits for its interval or a flush', async () => {
+    // flushInterval is far beyond the test, so only size can trigger the first two requests.
+    const { client } = clientFor(sink, { batchSize: 3, flushInterval: 600_000 });
+    for (let i = 0; i < 7; i++) client.sendOdpEvent('a', { vuid: `v${i}` });
+    await sink.waitForRequests(2);
+    expect(sizes()).toEqual([3, 3]);
+    const summary = await client.flush();
+    expect(sizes()).toEqual([3, 3, 1]);
+    expect(summary.sent).toBe(7);
+    // Order is preserved across batches.
+    expect(sink.events.map((e) => e.identifiers.vuid)).toEqual(['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6']);
+    await client.close();
+  });
+
+  it('sends a partial batch once flushInterval has passed, without flush()', async () => {
+    const { client } = clientFor(sink, { batchSize: 10, flushInterval: 30 });
+    for (let i = 0; i < 3; i++) client.sendOdpEvent('a', { vuid: `v${i}` });
+    await sink.waitForRequests(1);
+    expect(sizes()).toEqual([3]);
+    await client.close();
+  });
+
+  it('flushInterval 0 sends every event on its own, whatever batchSize says', async () => {
+    const { client } = clientFor(sink, { batchSize: 50, flushInterval: 0 });
+    for (let i = 0; i < 5; i++) client.sendOdpEvent('a', { vuid: `v${i}` });
+    await sink.waitForRequests(5);
+    expect(sizes()).toEqual([1, 1, 1, 1, 1]);
+    await client.close();
+  });
+
+  it('includes events sent while a flush is under way in the next flush', async () => {
+    const { client } = clientFor(sink, { batchSize: 10, flushInterval: 600_000 });
+    client.sendOdpEvent('a', { vuid: 'first' });
+    const first = client.flush();
+    client.sendOdpEvent('a', { vuid: 'second' });
+    const second = client.flush();
+    expect((await first).sent).toBe(1);
+    expect((await second).sent).toBe(1);
+    expect(sink.events.map((e) => e.identifiers.vuid).sort()).toEqual(['first', 'second']);
+    await client.close();
+  });
+
+  it('never has more than maxInFlight requests outstanding', async () => {
+    let open = 0;
+    let maxOpen = 0;
+    const slow = await startSink({
+      respond: async () => {
+        open++;
+        maxOpen = Math.max(maxOpen, open);
+        await new Promise((r) => setTimeout(r, 5));
+        open--;
+        return { status: 202 };
+      },
+    });
+    try {
+      const { client } = clientFor(slow, { batchSize: 1, maxInFlight: 2 });
+      for (let i = 0; i < 30; i++) client.sendOdpEvent('a', { vuid: `v${i}` });
+      expect((await client.close()).sent).toBe(30);
+      expect(maxOpen).toBeLessThanOrEqual(2);
+      expect(slow.connections.maxOpen).toBeLessThanOrEqual(2);
+    } finally {
+      await slow.close();
+    }
+  });
+});
