@@ -1,0 +1,29 @@
+// @segment/analytics-node: track() with userId and properties of the same content; host → the sink.
+// Documented shutdown: await analytics.closeAndFlush().
+import { Analytics } from '@segment/analytics-node';
+import { eventValues, runClient } from './common.mjs';
+
+await runClient({
+  name: 'segment',
+  async create(port) {
+    return new Analytics({ writeKey: 'bench-write-key', host: `http://127.0.0.1:${port}` });
+  },
+  send(analytics, i) {
+    const v = eventValues(i);
+    analytics.track({
+      userId: v.userId,
+      event: v.action,
+      properties: {
+        email: v.email,
+        seq: v.seq,
+        product_id: v.productId,
+        price: v.price,
+        currency: v.currency,
+        quantity: v.quantity,
+      },
+    });
+  },
+  async finish(analytics) {
+    await analytics.closeAndFlush();
+  },
+});
