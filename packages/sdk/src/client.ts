@@ -60,9 +60,9 @@ class OdpClientImpl implements OdpClient {
     this.maxEventBytes = o.maxEventBytes;
     this.ledger = new OutcomeLedger(this.logger);
     this.dispatcher = new Dispatcher(o, this.transport, this.ledger, this.logger);
-    this.holder.subscribe((next, previous) => {
+    this.holder.subscribe((next) => {
       this.loggedOnce.delete('not_integrated');
-      this.dispatcher.onConfig(next, previous);
+      this.dispatcher.onConfig(next);
     });
 
     const src = o.source;

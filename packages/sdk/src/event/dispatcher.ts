@@ -86,7 +86,7 @@ export class Dispatcher {
     return this.pendingCount === 0;
   }
 
-  onConfig(next: OdpConfigState, previous: OdpConfigState): void {
+  onConfig(next: OdpConfigState): void {
     if (next.state === 'integrated') {
       this.current = next;
       this.queue.forEach((e) => {
@@ -96,8 +96,9 @@ export class Dispatcher {
       this.current = null;
       this.failHeld('not_integrated', next.state === 'not_integrated' ? next.reason : 'ODP is not integrated');
     }
-    // Events queued for the previous destination must not wait for a batch that will never fill.
-    if (previous.state === 'integrated') this.drainUntil = this.ledger.lastSeq;
+    // Events queued for the previous destination must not wait for a batch that will never fill, and events held
+    // for a configuration have waited long enough: both leave now.
+    this.drainUntil = this.ledger.lastSeq;
     this.pump();
   }
 
