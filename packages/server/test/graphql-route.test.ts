@@ -428,6 +428,13 @@ describe('POST /v3/graphql: limits', () => {
     expect(res.json.errors[0].message).toBe('query selects more than 2000 fields');
   });
 
+  it('stops parsing after 10,000 tokens', async () => {
+    const res = await query(`{ ${'a '.repeat(10_001)}}`);
+    expect(res.status).toBe(200);
+    expectGraphQLErrors(res.json, 'ExecutionAborted');
+    expect(res.json.errors[0].message).toMatch(/more tha[nt] 10000 tokens/);
+  });
+
   it('refuses query texts over 32 KiB and bodies over the body limit', async () => {
     const long = await query(
       `{ customer(fs_user_id: "${'x'.repeat(33 * 1024)}") { audiences { edges { node { name } } } } }`,

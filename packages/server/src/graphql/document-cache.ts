@@ -51,8 +51,9 @@ export function prepareDocument(query: string): Prepared {
     document = parse(query, { noLocation: false, maxTokens: LIMITS.maxTokens });
   } catch (error) {
     if (error instanceof GraphQLError) {
-      // graphql-js reports the token limit as a syntax error; it is a limit, not bad syntax.
-      const classification = error.message.includes('token limit') ? 'ExecutionAborted' : 'InvalidSyntax';
+      // graphql-js reports the token limit as a syntax error ("Document contains more that N
+      // tokens. Parsing aborted."); it is a limit, not bad syntax.
+      const classification = error.message.includes('tokens. Parsing aborted') ? 'ExecutionAborted' : 'InvalidSyntax';
       return { ok: false, errors: [toWireError(error, classification)] };
     }
     throw error;

@@ -1,0 +1,170 @@
+import fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminSegmentsRoute } from '../src/segments/admin-route.js';
+import { type SegmentDataSource, SegmentService } from '../src/segments/service.js';
+
+/** In-memory stand-in for the store's segment-definition methods (the store has its own contract suite). */
+class MemorySource implements SegmentDataSource {
+  rows = new Map<string, { definition: unknown; updatedAt: number }>();
+  private key = (accountId: string, name: string) => `${accountId}\u0000${name}`;
+  async lookupCustomer() {
+    return null;
+  }
+  async customerEvents() {
+    return [];
+  }
+  async listSegmentDefinitions(accountId: string) {
+    return [...this.rows]
+      .filter(([k]) => k.startsWith(`${accountId}\u0000`))
+      .map(([k, row]) => ({ name: k.split('\u0000')[1]!, ...row }));
+  }
+  async putSegmentDefinition(accountId: string, name: string, definition: unknown) {
+    this.rows.set(this.key(accountId, name), { definition: structuredClone(definition), updatedAt: 1_700_000_000_000 });
+  }
+  async deleteSegmentDefinition(accountId: string, name: string) {
+    return this.rows.delete(this.key(accountId, name));
+  }
+}
+
+const ADMIN_KEYS: Record<string, { id: string }> = { 'priv-A': { id: 'A' }, 'priv-B': { id: 'B' } };
+let app: FastifyInstance;
+let base: string;
+
+beforeAll(async () => {
+  app = fastify();
+  await app.register(adminSegmentsRoute, {
+    segments: new SegmentService(new MemorySource()),
+    authenticate: async (request) => {
+      const key = request.headers['x-api-key'];
+      return typeof key === 'string' ? (ADMIN_KEYS[key] ?? null) : null;
+    },
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  base = `http://127.0.0.1:${address.port}/admin/v1/segments`;
+});
+
+afterAll(async () => {
+  await app.close();
+});
+
+async function call(method: string, path: string, body?: unknown, key = 'priv-A') {
+  const response = await fetch(base + path, {
+    method,
+    headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? null : JSON.parse(text) };
+}
+
+function expectProblem(json: Record<string, unknown>, status: number, title: string) {
+  expect(Object.keys(json).sort()).toEqual(['detail', 'status', 'timestamp', 'title']);
+  expect(json).toMatchObject({ status, title });
+  expect(Number.isNaN(Date.parse(json['timestamp'] as string))).toBe(false);
+}
+
+const hasEmail = { description: 'has an email', condition: { identifier: 'email' } };
+
+describe('admin segment API', () => {
+  it('creates (201), replaces (200), reads, lists and deletes (204, then 404)', async () => {
+    const created = await call('PUT', '/has_email', hasEmail);
+    expect(created.status).toBe(201);
+    expect(created.json).toEqual({ name: 'has_email', ...hasEmail, updatedAt: 1_700_000_000_000 });
+
+    const replaced = await call('PUT', '/has_email', { name: 'has_email', condition: { identifier: 'vuid' } });
+    expect(replaced.status).toBe(200);
+    expect(replaced.json).toMatchObject({ name: 'has_email', condition: { identifier: 'vuid' } });
+    expect(replaced.json).not.toHaveProperty('description');
+
+    expect((await call('GET', '/has_email')).json).toMatchObject({ condition: { identifier: 'vuid' } });
+    const list = await call('GET', '');
+    expect(list.status).toBe(200);
+    expect(list.json.segments.map((s: { name: string }) => s.name)).toEqual(['has_email']);
+
+    expect((await call('DELETE', '/has_email')).status).toBe(204);
+    const again = await call('DELETE', '/has_email');
+    expect(again.status).toBe(404);
+    expectProblem(again.json, 404, 'Not Found');
+    expect(again.json.detail).toBe('no segment named "has_email"');
+    expect((await call('GET', '/has_email')).status).toBe(404);
+  });
+
+  it('answers 400 with every validation error', async () => {
+    const res = await call('PUT', '/bad', {
+      condition: { and: [{ event: { where: { price: { gtee: 1 } } }, within: '30x' }] },
+    });
+    expect(res.status).toBe(400);
+    expectProblem(res.json, 400, 'Bad Request');
+    expect(res.json.detail).toEqual({
+      errors: [
+        'condition.and[0].event.where.price: unknown operator "gtee" (expected one of eq, ne, gt, gte, lt, lte, in, exists)',
+        'condition.and[0].within: "30x" is not a duration (use a number followed by s, m, h or d, e.g. "30d")',
+      ],
+    });
+  });
+
+  it('rejects a body name that contradicts the URL, and an invalid URL name', async () => {
+    const mismatch = await call('PUT', '/one', { name: 'two', condition: { identifier: 'email' } });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.json.detail).toEqual({ errors: ['name: "two" does not match the name in the URL "one"'] });
+    const badName = await call('PUT', '/.hidden', { condition: { identifier: 'email' } });
+    expect(badName.status).toBe(400);
+    expect(badName.json.detail.errors[0]).toMatch(/^name: ".hidden" may contain only/);
+  });
+
+  it('applies a segment file at segments:apply and segments/apply, with ?replace=true deleting the rest', async () => {
+    await call('PUT', '/old', hasEmail);
+    const file = [
+      { name: 'a', condition: { identifier: 'email' } },
+      { name: 'b', condition: { event: { action: 'purchased' }, within: '7d' } },
+    ];
+    const first = await call('POST', ':apply', file);
+    expect(first.status).toBe(200);
+    expect(first.json).toEqual({ created: ['a', 'b'], updated: [], unchanged: [], deleted: [] });
+    const second = await call('POST', '/apply?replace=true', file);
+    expect(second.json).toEqual({ created: [], updated: [], unchanged: ['a', 'b'], deleted: ['old'] });
+    expect((await call('GET', '')).json.segments.map((s: { name: string }) => s.name)).toEqual(['a', 'b']);
+  });
+
+  it('applies nothing when the file has errors, and lists them all', async () => {
+    const res = await call('POST', ':apply', [
+      { name: 'c', condition: { identifier: 'email' } },
+      { name: 'c', condition: { and: [] } },
+    ]);
+    expect(res.status).toBe(400);
+    expectProblem(res.json, 400, 'Bad Request');
+    expect(res.json.detail.errors).toEqual([
+      'segments[1].condition.and: must be a non-empty array',
+      'segments[1].name: duplicate name "c" (also used by segments[0])',
+    ]);
+    expect((await call('GET', '/c')).status).toBe(404);
+  });
+
+  it('answers 400 in the problem shape for a body that is not JSON', async () => {
+    const response = await fetch(`${base}/x`, {
+      method: 'PUT',
+      headers: { 'x-api-key': 'priv-A', 'content-type': 'application/json' },
+      body: '{"condition": ',
+    });
+    expect(response.status).toBe(400);
+    expectProblem((await response.json()) as Record<string, unknown>, 400, 'Bad Request');
+  });
+
+  it('401 without a valid admin key', async () => {
+    for (const key of ['', 'pub-A', 'priv-Z']) {
+      const res = await call('GET', '', undefined, key);
+      expect(res.status).toBe(401);
+      expectProblem(res.json, 401, 'Unauthorized');
+    }
+  });
+
+  it("keeps accounts apart: B neither sees nor deletes A's segments", async () => {
+    await call('PUT', '/only_a', hasEmail);
+    expect((await call('GET', '', undefined, 'priv-B')).json.segments).toEqual([]);
+    expect((await call('GET', '/only_a', undefined, 'priv-B')).status).toBe(404);
+    expect((await call('DELETE', '/only_a', undefined, 'priv-B')).status).toBe(404);
+    expect((await call('GET', '/only_a')).status).toBe(200);
+  });
+});
