@@ -450,9 +450,14 @@ describe('POST /v3/graphql: limits', () => {
 
 describe('POST /v3/graphql: authentication and isolation', () => {
   it('401 without a key or with an unknown one, in the problem shape', async () => {
-    for (const headers of [{ 'x-api-key': '' }, { 'x-api-key': 'wrong' }]) {
+    const cases = [
+      { headers: { 'x-api-key': '' }, message: 'missing x-api-key header' },
+      { headers: { 'x-api-key': 'wrong' }, message: 'unknown API key' },
+    ];
+    for (const { headers, message } of cases) {
       const res = await post(formA('fs_user_id', 'tester-101', ['has_email']), headers);
       expect(res.status).toBe(401);
+      expect(res.json.detail).toEqual({ message });
       expect(Object.keys(res.json).sort()).toEqual(['detail', 'status', 'timestamp', 'title']);
       expect(res.json).toMatchObject({ title: 'Unauthorized', status: 401 });
       expect(Number.isNaN(Date.parse(res.json.timestamp))).toBe(false);

@@ -87,7 +87,7 @@ describe('admin segment API', () => {
     const again = await call('DELETE', '/has_email');
     expect(again.status).toBe(404);
     expectProblem(again.json, 404, 'Not Found');
-    expect(again.json.detail).toBe('no segment named "has_email"');
+    expect(again.json.detail).toEqual({ message: 'no segment named "has_email"' });
     expect((await call('GET', '/has_email')).status).toBe(404);
   });
 
@@ -98,6 +98,7 @@ describe('admin segment API', () => {
     expect(res.status).toBe(400);
     expectProblem(res.json, 400, 'Bad Request');
     expect(res.json.detail).toEqual({
+      message: 'the segment definition is invalid',
       errors: [
         'condition.and[0].event.where.price: unknown operator "gtee" (expected one of eq, ne, gt, gte, lt, lte, in, exists)',
         'condition.and[0].within: "30x" is not a duration (use a number followed by s, m, h or d, e.g. "30d")',
@@ -108,7 +109,10 @@ describe('admin segment API', () => {
   it('rejects a body name that contradicts the URL, and an invalid URL name', async () => {
     const mismatch = await call('PUT', '/one', { name: 'two', condition: { identifier: 'email' } });
     expect(mismatch.status).toBe(400);
-    expect(mismatch.json.detail).toEqual({ errors: ['name: "two" does not match the name in the URL "one"'] });
+    expect(mismatch.json.detail).toEqual({
+      message: 'the segment definition is invalid',
+      errors: ['name: "two" does not match the name in the URL "one"'],
+    });
     const badName = await call('PUT', '/.hidden', { condition: { identifier: 'email' } });
     expect(badName.status).toBe(400);
     expect(badName.json.detail.errors[0]).toMatch(/^name: ".hidden" may contain only/);
@@ -135,6 +139,7 @@ describe('admin segment API', () => {
     ]);
     expect(res.status).toBe(400);
     expectProblem(res.json, 400, 'Bad Request');
+    expect(res.json.detail.message).toBe('the segment file is invalid; nothing was applied');
     expect(res.json.detail.errors).toEqual([
       'segments[1].condition.and: must be a non-empty array',
       'segments[1].name: duplicate name "c" (also used by segments[0])',

@@ -22,8 +22,9 @@ export interface GraphqlRouteOptions {
   documentCacheSize?: number;
 }
 
-export function problem(reply: FastifyReply, status: number, title: string, detail: unknown): FastifyReply {
-  return reply.code(status).send({ title, status, timestamp: new Date().toISOString(), detail });
+/** The server's problem shape, used for what is not a GraphQL answer (auth failures). */
+function problem(reply: FastifyReply, status: number, title: string, message: string): FastifyReply {
+  return reply.code(status).send({ title, status, timestamp: new Date().toISOString(), detail: { message } });
 }
 
 function graphqlErrors(reply: FastifyReply, status: number, errors: WireError[]): FastifyReply {

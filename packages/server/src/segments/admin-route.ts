@@ -1,6 +1,7 @@
 // Admin API for segment definitions (private key): list, read, create/replace, delete, and
 // apply a whole segment file. Errors use the server's problem shape
-// {title, status, timestamp, detail}; validation failures list every problem in detail.errors.
+// {title, status, timestamp, detail: {message}} like every other route; validation failures
+// also list every problem in detail.errors.
 // Register without fastify-plugin so the auth hook applies only to these routes.
 
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -24,7 +25,8 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
-function problem(reply: FastifyReply, status: number, detail: unknown): FastifyReply {
+function problem(reply: FastifyReply, status: number, message: string, errors?: string[]): FastifyReply {
+  const detail = errors === undefined ? { message } : { message, errors };
   return reply
     .code(status)
     .send({ title: TITLES[status] ?? 'Error', status, timestamp: new Date().toISOString(), detail });
@@ -67,12 +69,12 @@ export const adminSegmentsRoute: FastifyPluginAsync<AdminSegmentsRouteOptions> =
     const body = request.body;
     // The name comes from the URL; a body may repeat it (a file entry pasted as is) but not contradict it.
     if (isObject(body) && body['name'] !== undefined && body['name'] !== name) {
-      return problem(reply, 400, {
-        errors: [`name: ${JSON.stringify(body['name'])} does not match the name in the URL ${JSON.stringify(name)}`],
-      });
+      return problem(reply, 400, 'the segment definition is invalid', [
+        `name: ${JSON.stringify(body['name'])} does not match the name in the URL ${JSON.stringify(name)}`,
+      ]);
     }
     const parsed = parseSegmentDefinition(isObject(body) ? { ...body, name } : body);
-    if (!parsed.ok) return problem(reply, 400, { errors: parsed.errors });
+    if (!parsed.ok) return problem(reply, 400, 'the segment definition is invalid', parsed.errors);
     const { created } = await segments.put(accountOf(request), parsed.value);
     const listed = (await segments.list(accountOf(request))).find((s) => s.name === name);
     return reply.code(created ? 201 : 200).send(listed);
@@ -90,7 +92,7 @@ export const adminSegmentsRoute: FastifyPluginAsync<AdminSegmentsRouteOptions> =
   ): Promise<FastifyReply> => {
     const replace = request.query.replace === 'true' || request.query.replace === '1';
     const result = await segments.applyFile(accountOf(request), request.body, { replace });
-    if (!result.ok) return problem(reply, 400, { errors: result.errors });
+    if (!result.ok) return problem(reply, 400, 'the segment file is invalid; nothing was applied', result.errors);
     const { ok: _ok, ...summary } = result;
     return reply.code(200).send(summary);
   };
