@@ -97,6 +97,13 @@ describe('retries', () => {
     expect(outcomes[0]).toMatchObject({ code: 'http_error', detail: 'unknown api key' });
   });
 
+  it('a {message} detail is reported by its text, the full detail kept on the outcome', async () => {
+    const body = '{"title":"Unauthorized","status":401,"detail":{"message":"unknown public key"}}';
+    const { summary, outcomes } = await scenario([{ status: 401, body }]);
+    expect(summary.reasons).toEqual({ 'HTTP 401: unknown public key': 1 });
+    expect(outcomes[0]!.detail).toEqual({ message: 'unknown public key' });
+  });
+
   it('a dropped connection is retried', async () => {
     const { summary, bodies } = await scenario(['destroy']);
     expect(summary.sent).toBe(1);

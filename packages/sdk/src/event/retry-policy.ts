@@ -48,7 +48,9 @@ export function parseDetail(body: string): unknown {
 
 function summariseDetail(detail: unknown): string {
   if (detail === undefined) return '';
-  const text = typeof detail === 'string' ? detail : JSON.stringify(detail);
+  const message = (detail as { message?: unknown } | null)?.message;
+  // {"message": "..."} (the odpkit server's shape) reads better as its text; anything else is shown as JSON.
+  const text = typeof detail === 'string' ? detail : typeof message === 'string' ? message : JSON.stringify(detail);
   return `: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
 }
 
