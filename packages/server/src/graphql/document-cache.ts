@@ -4,11 +4,12 @@
 
 import { type DocumentNode, GraphQLError, parse, validate } from 'graphql';
 import { type Classification, requestError, toWireError, type WireError } from './errors.js';
+import { type FastPlan, planFor } from './fast-path.js';
 import { checkCost, checkSize, LIMITS } from './limits.js';
 import { validationRules } from './rules.js';
 import { schema } from './schema.js';
 
-export type Prepared = { ok: true; document: DocumentNode } | { ok: false; errors: WireError[] };
+export type Prepared = { ok: true; document: DocumentNode; plan: FastPlan | null } | { ok: false; errors: WireError[] };
 
 /** Longer texts (unusual: a huge inline subset) are prepared every time rather than held in memory. */
 const MAX_CACHED_TEXT = 8 * 1024;
@@ -64,5 +65,5 @@ export function prepareDocument(query: string): Prepared {
   if (invalid.length > 0) return { ok: false, errors: invalid.map((e) => toWireError(e, 'ValidationError')) };
   const tooCostly = checkCost(document);
   if (tooCostly !== null) return fail(tooCostly, 'ExecutionAborted');
-  return { ok: true, document };
+  return { ok: true, document, plan: planFor(document) };
 }

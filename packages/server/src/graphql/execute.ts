@@ -7,6 +7,7 @@ import { execute, type GraphQLError } from 'graphql';
 import type { SegmentService } from '../segments/service.js';
 import type { DocumentCache } from './document-cache.js';
 import { requestError, toWireError, type WireError } from './errors.js';
+import { runPlan } from './fast-path.js';
 import { type GraphQLContext, schema } from './schema.js';
 
 export interface GraphQLResponse {
@@ -20,6 +21,8 @@ export interface RunOptions {
   documents: DocumentCache;
   /** Called with resolver failures that are our fault (store errors), which clients see only as a generic message. */
   onInternalError?: (error: unknown) => void;
+  /** false forces graphql-js execution even for the SDK query shape (for the differential test). */
+  fastPath?: boolean;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -62,6 +65,22 @@ export async function runGraphQL(payload: unknown, options: RunOptions): Promise
   const prepared = options.documents.prepare(query);
   if (!prepared.ok) return { status: 200, body: { errors: prepared.errors } };
 
+  const toFieldError = (e: GraphQLError) => fieldError(e, options.onInternalError);
+  if (
+    prepared.plan !== null &&
+    options.fastPath !== false &&
+    (operationName == null || operationName === prepared.plan.operation.name?.value)
+  ) {
+    const fast = await runPlan(prepared.plan, variables ?? undefined, options, toFieldError);
+    if ('requestErrors' in fast) {
+      return { status: 200, body: { errors: fast.requestErrors.map((e) => toWireError(e, 'ValidationError')) } };
+    }
+    return {
+      status: 200,
+      body: fast.errors.length > 0 ? { data: fast.data, errors: fast.errors } : { data: fast.data },
+    };
+  }
+
   const contextValue: GraphQLContext = { accountId: options.accountId, segments: options.segments };
   const result = await execute({
     schema,
@@ -76,7 +95,7 @@ export async function runGraphQL(payload: unknown, options: RunOptions): Promise
   }
   const body: GraphQLResponse['body'] = { data: result.data };
   if (result.errors && result.errors.length > 0) {
-    body.errors = result.errors.map((e) => fieldError(e, options.onInternalError));
+    body.errors = result.errors.map(toFieldError);
   }
   return { status: 200, body };
 }

@@ -30,10 +30,21 @@ function shown(value: string): string {
   return value.length > 100 ? `${value.slice(0, 100)}…` : value;
 }
 
-function invalidIdentifier(message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { classification: 'DataFetchingException', code: 'INVALID_IDENTIFIER_EXCEPTION' },
-  });
+/** Same wording as ODP ("… could not resolve _fs_user_id = <id>") so logs read alike. */
+export function invalidIdentifierMessage(key: string, value: string | null): string {
+  const prefix = 'Exception while fetching data (/customer) :';
+  return value === null
+    ? `${prefix} no value given for identifier ${key}`
+    : `${prefix} could not resolve _${key} = ${shown(value)}`;
+}
+
+export const INVALID_IDENTIFIER_EXTENSIONS = {
+  classification: 'DataFetchingException',
+  code: 'INVALID_IDENTIFIER_EXCEPTION',
+} as const;
+
+function invalidIdentifier(key: string, value: string | null): GraphQLError {
+  return new GraphQLError(invalidIdentifierMessage(key, value), { extensions: { ...INVALID_IDENTIFIER_EXTENSIONS } });
 }
 
 /** The single identifier argument of this `customer` field, whatever its name (validated by rules.ts). */
@@ -52,12 +63,15 @@ async function resolveCustomer(
 ): Promise<CustomerSource | null> {
   const id = identifierArgument(info.fieldNodes[0]!, info.variableValues);
   if (id === null) throw new GraphQLError('customer takes exactly one identifier argument');
-  // Same wording as ODP ("… could not resolve _fs_user_id = <id>") so logs read alike.
-  const prefix = 'Exception while fetching data (/customer) :';
-  if (id.value === null) throw invalidIdentifier(`${prefix} no value given for identifier ${id.key}`);
+  if (id.value === null) throw invalidIdentifier(id.key, null);
   const customer = await ctx.segments.findCustomer(ctx.accountId, id.key, id.value);
-  if (customer === null) throw invalidIdentifier(`${prefix} could not resolve _${id.key} = ${shown(id.value)}`);
+  if (customer === null) throw invalidIdentifier(id.key, id.value);
   return { customer };
+}
+
+/** Absent or null subset: every segment; null entries in the list are ignored. */
+export function subsetNames(subset: readonly (string | null)[] | null | undefined): string[] | null {
+  return subset == null ? null : subset.filter((s): s is string => typeof s === 'string');
 }
 
 const Audience = new GraphQLObjectType<AudienceState>({
@@ -88,10 +102,8 @@ const Customer = new GraphQLObjectType<CustomerSource, GraphQLContext>({
       description:
         'The requested segments in the order asked (each name once); all segments when subset is absent or null.',
       args: { subset: { type: new GraphQLList(GraphQLString) } },
-      resolve: (source, args: { subset?: (string | null)[] | null }, ctx) => {
-        const subset = args.subset == null ? null : args.subset.filter((s): s is string => typeof s === 'string');
-        return ctx.segments.statesFor(ctx.accountId, source.customer, subset);
-      },
+      resolve: (source, args: { subset?: (string | null)[] | null }, ctx) =>
+        ctx.segments.statesFor(ctx.accountId, source.customer, subsetNames(args.subset)),
     },
   },
 });
