@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openSqliteStore } from '@odpkit/server';
+import { afterAll, describe, expect, it } from 'vitest';
+import { event, postEvents } from './helpers.js';
+
+const child = fileURLToPath(new URL('./fixtures/child-server.mjs', import.meta.url));
+const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+function startChild(db: string): Promise<{ proc: ChildProcess; url: string; publicKey: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [child, db], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve({ proc, ...JSON.parse(out.slice(0, nl)) });
+    });
+    proc.on('exit', (code) => reject(new Error(`server child exited early (${code})`)));
+    proc.on('error', reject);
+  });
+}
+
+describe('acknowledged means durable', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'odpkit-sigkill-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps every 202-acknowledged event after the server is killed with SIGKILL mid-traffic', async () => {
+    // Loud, not skipped: this test runs the built server, like the CLI does.
+    expect(existsSync(dist), 'packages/server/dist is missing: run `npm run build -w @odpkit/server` first').toBe(true);
+    const db = join(dir, 'odpkit.db');
+    const first = await startChild(db);
+    const acknowledged: string[] = [];
+    let killed = false;
+    // 8 concurrent senders, each posting batches of 10 until the kill; the kill happens right after the 30th 202, so
+    // other batches are in flight (some committed but unanswered, some not yet committed).
+    const sender = async (s: number) => {
+      for (let b = 0; !killed; b++) {
+        const batch = Array.from({ length: 10 }, (_, i) => event({ fs_user_id: `kill-${s}-${b}-${i}` }));
+        try {
+          const res = await postEvents(first, first.publicKey, batch);
+          if (res.status !== 202) continue;
+          for (const e of batch) acknowledged.push(e.identifiers['fs_user_id']!);
+          if (acknowledged.length >= 300 && !killed) {
+            killed = true;
+            first.proc.kill('SIGKILL');
+          }
+        } catch {
+          return; // the connection died with the process
+        }
+      }
+    };
+    const exited = new Promise((r) => first.proc.once('exit', r));
+    await Promise.all(Array.from({ length: 8 }, (_, s) => sender(s)));
+    await exited;
+    expect(acknowledged.length).toBeGreaterThanOrEqual(300);
+
+    // Restart on the same file (the server must come up cleanly), then read it through the store.
+    const second = await startChild(db);
+    second.proc.kill('SIGTERM');
+    await new Promise((r) => second.proc.once('exit', r));
+    const store = openSqliteStore(db);
+    try {
+      const account = await store.accountByPublicKey(first.publicKey);
+      expect(account).not.toBeNull();
+      const missing: string[] = [];
+      for (const id of acknowledged) {
+        const c = await store.lookupCustomer(account!.id, 'fs_user_id', id);
+        if (c === null || (await store.customerEventCount(account!.id, c.customerId)) !== 1) missing.push(id);
+      }
+      expect(missing).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
