@@ -37,7 +37,16 @@ export async function authenticate(request: FastifyRequest, kind: KeyKind): Prom
  */
 export function requireAccount(kind: KeyKind) {
   return async function checkKey(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const account = await authenticate(request, kind);
+    let account: Account | null;
+    try {
+      account = await authenticate(request, kind);
+    } catch (err) {
+      // The store is down: that is transient, and a 5xx other than 503 would make no SDK wait before retrying.
+      request.log.error({ err }, 'key look-up failed');
+      reply.header('retry-after', String(request.server.odpkit.limits.retryAfterSeconds));
+      await sendError(reply, 503, { message: 'the account store is unavailable; retry later' });
+      return reply;
+    }
     if (account === null) {
       const message =
         presentedKey(request, kind) === null
