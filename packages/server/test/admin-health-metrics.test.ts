@@ -23,7 +23,8 @@ describe('admin read API', () => {
   it('looks a customer up by any identifier: ids, identifiers, event count, newest 20 events', async () => {
     for (let i = 0; i < 22; i++) {
       clock = FIXED_NOW + i * 1000;
-      const ids = i === 0 ? { email: 'Admin@X.io', fs_user_id: 'admin-u' } : { fs_user_id: 'admin-u' };
+      const ids: Record<string, string> =
+        i === 0 ? { email: 'Admin@X.io', fs_user_id: 'admin-u' } : { fs_user_id: 'admin-u' };
       expect(
         (await postEvents(server, server.account.publicKey, [event(ids, { i, idempotence_id: `admin-${i}` })])).status,
       ).toBe(202);

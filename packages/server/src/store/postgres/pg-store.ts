@@ -1,0 +1,265 @@
+import { normaliseKey, normaliseValue } from '../../ingest/identifiers.js';
+import type { Account, AccountStats, CustomerView, SegmentDefinitionRow, Store, StoredEvent } from '../store.js';
+import { createPool, inTransaction, parsePostgresUrl } from './connection.js';
+import { ingestGroup } from './ingest.js';
+import { migrate } from './schema.js';
+import { decodeText, encodeText } from './text.js';
+
+export interface PostgresStoreOptions {
+  /** Schema holding odpkit's tables, created if missing; overrides `?schema=` on the URL. */
+  schema?: string;
+  /** Connections per node: one runs group commits, the rest serve reads (lookups, segment queries). */
+  poolSize?: number;
+  now?: () => number;
+}
+
+interface AccountRow {
+  id: string;
+  public_key: string;
+  private_key: string;
+}
+
+const toAccount = (r: AccountRow): Account => ({ id: String(r.id), publicKey: r.public_key, privateKey: r.private_key });
+
+/** As in the SQLite store: ids cross the interface as strings; anything that is not a positive integer matches nothing. */
+function parseId(id: string): string | null {
+  return /^[1-9][0-9]{0,15}$/.test(id) ? id : null;
+}
+
+/** The arbitrary advisory-lock key under which nodes create or update the default account one at a time. */
+const DEFAULT_ACCOUNT_LOCK = 7_215_004_412;
+
+/**
+ * The Store on PostgreSQL, for any number of server nodes over one database. Every write is a transaction that is
+ * committed before the promise resolves (so a 202 means COMMIT); reads run on their own pooled connections in READ
+ * COMMITTED, so they see everything any node has committed. See README.md beside this file.
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const settings = parsePostgresUrl(url, options.schema);
+  const pool = createPool(settings, options.poolSize ?? 10);
+  const now = options.now ?? Date.now;
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client, settings.schema);
+    } finally {
+      // The migration client changed its own search_path while creating the schema; do not reuse that session.
+      client.release(true);
+    }
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+
+  async function ownerOf(account: string, key: string, value: string): Promise<string | null> {
+    const type = normaliseKey(key);
+    const v = normaliseValue(type, value);
+    if (v === null) return null;
+    const { rows } = await pool.query<{ customer_id: string }>(
+      'SELECT customer_id FROM identities WHERE account_id = $1 AND type = $2 AND value = $3',
+      [account, encodeText(type), encodeText(v)],
+    );
+    return rows[0]?.customer_id ?? null;
+  }
+
+  /**
+   * Merges leave a redirect (customers.merged_into) instead of rewriting the merged customer's events, so a
+   * customer's history is its own events plus those of the customers merged into it. A merged (dead) id has none,
+   * as in SQLite, where its events moved away.
+   */
+  const HISTORY_OF = `customer_id IN (SELECT id FROM customers WHERE id = $2 AND merged_into IS NULL
+                                      UNION ALL SELECT id FROM customers WHERE merged_into = $2)`;
+
+  const store: Store = {
+    async ingest(batches) {
+      if (batches.length === 0) return [];
+      return inTransaction(pool, (client) => ingestGroup(client, batches));
+    },
+
+    async lookupCustomer(accountId, key, value) {
+      const account = parseId(accountId);
+      if (account === null) return null;
+      const customer = await ownerOf(account, key, value);
+      if (customer === null) return null;
+      const { rows } = await pool.query<{ type: string; value: string }>(
+        'SELECT type, value FROM identities WHERE customer_id = $1 ORDER BY type, value',
+        [customer],
+      );
+      const identifiers: Record<string, string[]> = Object.create(null);
+      for (const r of rows) {
+        const type = decodeText(r.type);
+        const list = identifiers[type];
+        if (list) list.push(decodeText(r.value));
+        else identifiers[type] = [decodeText(r.value)];
+      }
+      return { customerId: customer, identifiers } satisfies CustomerView;
+    },
+
+    async customerEvents(accountId, customerId, options = {}) {
+      const account = parseId(accountId);
+      const customer = parseId(customerId);
+      if (account === null || customer === null) return [];
+      const { rows } = await pool.query<{
+        type: string;
+        action: string;
+        identifiers: string;
+        data: string;
+        received_at: string;
+      }>(
+        `SELECT type, action, identifiers, data, received_at FROM events
+         WHERE account_id = $1 AND ${HISTORY_OF} AND received_at >= $3
+         ORDER BY received_at DESC, id DESC LIMIT $4`,
+        [account, customer, options.sinceMs ?? 0, options.limit ?? null],
+      );
+      return rows.map(
+        (r): StoredEvent => ({
+          type: decodeText(r.type),
+          action: decodeText(r.action),
+          identifiers: JSON.parse(r.identifiers),
+          data: JSON.parse(r.data),
+          receivedAt: Number(r.received_at),
+        }),
+      );
+    },
+
+    async customerEventCount(accountId, customerId) {
+      const account = parseId(accountId);
+      const customer = parseId(customerId);
+      if (account === null || customer === null) return 0;
+      const { rows } = await pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM events WHERE account_id = $1 AND ${HISTORY_OF}`,
+        [account, customer],
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    async accountStats(accountId) {
+      const account = parseId(accountId);
+      const zero: AccountStats = { customers: 0, events: 0, unattributed: 0, duplicates: 0, merges: 0, refusedMerges: 0 };
+      if (account === null) return zero;
+      const { rows } = await pool.query<Record<string, string | null>>(
+        `SELECT sum(customers) AS customers, sum(events) AS events, sum(unattributed) AS unattributed,
+                sum(duplicates) AS duplicates, sum(merges) AS merges, sum(refused_merges) AS refused_merges
+         FROM account_counters WHERE account_id = $1`,
+        [account],
+      );
+      const r = rows[0] ?? {};
+      const n = (k: string) => Number(r[k] ?? 0);
+      return {
+        customers: n('customers'),
+        events: n('events'),
+        unattributed: n('unattributed'),
+        duplicates: n('duplicates'),
+        merges: n('merges'),
+        refusedMerges: n('refused_merges'),
+      };
+    },
+
+    async listSegmentDefinitions(accountId) {
+      const account = parseId(accountId);
+      if (account === null) return [];
+      const { rows } = await pool.query<{ name: string; definition: string; updated_at: string }>(
+        'SELECT name, definition, updated_at FROM segment_definitions WHERE account_id = $1 ORDER BY name',
+        [account],
+      );
+      return rows.map(
+        (r): SegmentDefinitionRow => ({
+          name: decodeText(r.name),
+          definition: JSON.parse(r.definition),
+          updatedAt: Number(r.updated_at),
+        }),
+      );
+    },
+
+    async putSegmentDefinition(accountId, name, definition) {
+      const account = parseId(accountId);
+      if (account === null) throw new Error(`unknown account ${accountId}`);
+      await pool.query(
+        `INSERT INTO segment_definitions (account_id, name, definition, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+        [account, encodeText(name), JSON.stringify(definition), now()],
+      );
+    },
+
+    async deleteSegmentDefinition(accountId, name) {
+      const account = parseId(accountId);
+      if (account === null) return false;
+      const result = await pool.query('DELETE FROM segment_definitions WHERE account_id = $1 AND name = $2', [
+        account,
+        encodeText(name),
+      ]);
+      return (result.rowCount ?? 0) > 0;
+    },
+
+    async accountByPublicKey(key) {
+      const { rows } = await pool.query<AccountRow>(
+        'SELECT id, public_key, private_key FROM accounts WHERE public_key = $1',
+        [encodeText(key)],
+      );
+      return rows[0] ? toAccount(rows[0]) : null;
+    },
+
+    async accountByPrivateKey(key) {
+      const { rows } = await pool.query<AccountRow>(
+        'SELECT id, public_key, private_key FROM accounts WHERE private_key = $1',
+        [encodeText(key)],
+      );
+      return rows[0] ? toAccount(rows[0]) : null;
+    },
+
+    async createAccount(keys) {
+      const { rows } = await pool.query<AccountRow>(
+        `INSERT INTO accounts (public_key, private_key, is_default, created_at) VALUES ($1, $2, false, $3)
+         RETURNING id, public_key, private_key`,
+        [keys.publicKey, keys.privateKey, now()],
+      );
+      return toAccount(rows[0] as AccountRow);
+    },
+
+    async ensureDefaultAccount(given, fresh) {
+      return inTransaction(pool, async (client) => {
+        // Nodes starting together: the first creates the account, the others then read it.
+        await client.query('SELECT pg_advisory_xact_lock($1)', [DEFAULT_ACCOUNT_LOCK]);
+        const { rows } = await client.query<AccountRow>(
+          'SELECT id, public_key, private_key FROM accounts WHERE is_default',
+        );
+        const existing = rows[0];
+        if (!existing) {
+          const inserted = await client.query<AccountRow>(
+            `INSERT INTO accounts (public_key, private_key, is_default, created_at) VALUES ($1, $2, true, $3)
+             RETURNING id, public_key, private_key`,
+            [given.publicKey ?? fresh.publicKey, given.privateKey ?? fresh.privateKey, now()],
+          );
+          return toAccount(inserted.rows[0] as AccountRow);
+        }
+        const publicKey = given.publicKey ?? existing.public_key;
+        const privateKey = given.privateKey ?? existing.private_key;
+        if (publicKey !== existing.public_key || privateKey !== existing.private_key) {
+          await client.query('UPDATE accounts SET public_key = $1, private_key = $2 WHERE id = $3', [
+            publicKey,
+            privateKey,
+            existing.id,
+          ]);
+        }
+        return { id: String(existing.id), publicKey, privateKey };
+      });
+    },
+
+    async healthCheck() {
+      await inTransaction(pool, async (client) => {
+        const at = now();
+        await client.query(
+          'INSERT INTO health (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
+          [at],
+        );
+        const { rows } = await client.query<{ checked_at: string }>('SELECT checked_at FROM health WHERE id = 1');
+        if (Number(rows[0]?.checked_at) !== at) throw new Error('health row did not read back');
+      });
+    },
+
+    async close() {
+      await pool.end();
+    },
+  };
+  return store;
+}
