@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ensureDefaultAccount } from './accounts/accounts.js';
 import { type AppOptions, createApp } from './app.js';
+import { openPostgresStore } from './store/postgres/pg-store.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Account, Store } from './store/store.js';
 
@@ -29,15 +30,16 @@ export interface RunningServer {
 
 export const DEFAULT_DB = './data/odpkit.db';
 
-export function openStore(db: string, options: { cacheMiB?: number; now?: () => number } = {}): Store {
+/** Async because a PostgreSQL store connects and migrates before it can serve. */
+export async function openStore(db: string, options: { cacheMiB?: number; now?: () => number } = {}): Promise<Store> {
   if (/^postgres(ql)?:\/\//i.test(db)) {
-    throw new Error('PostgreSQL storage is not supported yet (planned in issue 5); use a SQLite file path for --db');
+    return openPostgresStore(db, options.now !== undefined ? { now: options.now } : {});
   }
   return openSqliteStore(db, options);
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const store = openStore(options.db ?? DEFAULT_DB, {
+  const store = await openStore(options.db ?? DEFAULT_DB, {
     ...(options.cacheMiB !== undefined ? { cacheMiB: options.cacheMiB } : {}),
     ...(options.now !== undefined ? { now: options.now } : {}),
   });

@@ -19,7 +19,11 @@ interface AccountRow {
   private_key: string;
 }
 
-const toAccount = (r: AccountRow): Account => ({ id: String(r.id), publicKey: r.public_key, privateKey: r.private_key });
+const toAccount = (r: AccountRow): Account => ({
+  id: String(r.id),
+  publicKey: r.public_key,
+  privateKey: r.private_key,
+});
 
 /** As in the SQLite store: ids cross the interface as strings; anything that is not a positive integer matches nothing. */
 function parseId(id: string): string | null {
@@ -70,6 +74,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const HISTORY_OF = `customer_id IN (SELECT id FROM customers WHERE id = $2 AND merged_into IS NULL
                                       UNION ALL SELECT id FROM customers WHERE merged_into = $2)`;
 
+  let closing: Promise<void> | null = null;
   const store: Store = {
     async ingest(batches) {
       if (batches.length === 0) return [];
@@ -135,7 +140,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
     async accountStats(accountId) {
       const account = parseId(accountId);
-      const zero: AccountStats = { customers: 0, events: 0, unattributed: 0, duplicates: 0, merges: 0, refusedMerges: 0 };
+      const zero: AccountStats = {
+        customers: 0,
+        events: 0,
+        unattributed: 0,
+        duplicates: 0,
+        merges: 0,
+        refusedMerges: 0,
+      };
       if (account === null) return zero;
       const { rows } = await pool.query<Record<string, string | null>>(
         `SELECT sum(customers) AS customers, sum(events) AS events, sum(unattributed) AS unattributed,
@@ -194,7 +206,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async accountByPublicKey(key) {
       const { rows } = await pool.query<AccountRow>(
         'SELECT id, public_key, private_key FROM accounts WHERE public_key = $1',
-        [encodeText(key)],
+        [key],
       );
       return rows[0] ? toAccount(rows[0]) : null;
     },
@@ -202,7 +214,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async accountByPrivateKey(key) {
       const { rows } = await pool.query<AccountRow>(
         'SELECT id, public_key, private_key FROM accounts WHERE private_key = $1',
-        [encodeText(key)],
+        [key],
       );
       return rows[0] ? toAccount(rows[0]) : null;
     },
@@ -258,7 +270,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
 
     async close() {
-      await pool.end();
+      // pg throws when a pool is ended twice; close() may be called from several shutdown paths.
+      closing ??= pool.end();
+      await closing;
     },
   };
   return store;
