@@ -105,7 +105,10 @@ export async function ingestGroup(client: pg.ClientBase, batches: IngestBatch[])
     graph.setOwner(r, owners[i] ?? null);
   });
   const ownerIds = [...new Set(owners.filter((o): o is number => o !== null))];
-  for (const [customer, ids] of await loadIdentifiers(client, ownerIds)) graph.setIdentifiers(customer, ids);
+  // An owner holds at least the identity it owns, so every owner is in the result.
+  for (const [customer, { account, ids }] of await loadIdentifiers(client, ownerIds)) {
+    graph.setIdentifiers(customer, account, ids);
+  }
 
   const outcomes: IngestOutcome[] = [];
   const stored: Attributed[] = [];

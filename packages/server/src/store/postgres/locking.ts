@@ -101,16 +101,22 @@ export async function lockIdentities(client: pg.ClientBase, ids: readonly Identi
 export async function loadIdentifiers(
   client: pg.ClientBase,
   customers: readonly number[],
-): Promise<Map<number, Map<string, string[]>>> {
-  const out = new Map<number, Map<string, string[]>>();
-  for (const c of customers) out.set(c, new Map());
+): Promise<Map<number, { account: string; ids: Map<string, string[]> }>> {
+  const out = new Map<number, { account: string; ids: Map<string, string[]> }>();
   if (customers.length === 0) return out;
-  const { rows } = await client.query<{ customer_id: string; type: string; value: string }>(
-    'SELECT customer_id, type, value FROM identities WHERE customer_id = ANY($1::bigint[]) ORDER BY customer_id, type, value',
+  const { rows } = await client.query<{ customer_id: string; account_id: string; type: string; value: string }>(
+    `SELECT customer_id, account_id, type, value FROM identities WHERE customer_id = ANY($1::bigint[])
+     ORDER BY customer_id, type, value`,
     [customers],
   );
   for (const r of rows) {
-    const ids = out.get(Number(r.customer_id)) as Map<string, string[]>;
+    const c = Number(r.customer_id);
+    let entry = out.get(c);
+    if (!entry) {
+      entry = { account: r.account_id, ids: new Map() };
+      out.set(c, entry);
+    }
+    const ids = entry.ids;
     const type = decodeText(r.type);
     const list = ids.get(type);
     if (list) list.push(decodeText(r.value));

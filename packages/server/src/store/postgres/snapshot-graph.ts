@@ -50,9 +50,19 @@ export class SnapshotGraph {
     }
   }
 
-  /** Records every identifier a locked customer holds, in the database's order. */
-  setIdentifiers(customer: CustomerId, ids: Map<string, string[]>): void {
+  /**
+   * Records every identifier a locked customer holds, in the database's order. Their owner is recorded too: a merge
+   * moves identifiers that no event of the group carries, and writing them back needs to know they already exist.
+   */
+  setIdentifiers(customer: CustomerId, account: string, ids: Map<string, string[]>): void {
     this.held.set(customer, ids);
+    for (const [type, values] of ids) {
+      for (const value of values) {
+        const key = identityKey(account, type, value);
+        this.owners.set(key, customer);
+        this.initialOwners.set(key, customer);
+      }
+    }
   }
 
   /** The graph stitch() sees for one account and one moment. */
