@@ -119,8 +119,7 @@ class OdpClientImpl implements OdpClient {
       } else {
         built = buildEvent(first, identifiers, type, data, this.maxEventBytes);
       }
-      if (typeof built === 'string') this.reject(seq, 'invalid_event', built);
-      else this.dispatcher.enqueue(built, seq);
+      this.accept(seq, built);
     } catch (err) {
       // Last line of defence: whatever happened, the caller's code keeps running and the event is accounted for.
       if (seq !== 0) this.reject(seq, 'invalid_event', `event could not be processed (${errorText(err)})`);
@@ -163,9 +162,7 @@ class OdpClientImpl implements OdpClient {
         this.ledger.settle(seq, 'rejected', 'identify_skipped', reason);
         return;
       }
-      const built = buildEvent(IDENTIFIED_ACTION, ids, undefined, undefined, this.maxEventBytes);
-      if (typeof built === 'string') this.reject(seq, 'invalid_event', built);
-      else this.dispatcher.enqueue(built, seq);
+      this.accept(seq, buildEvent(IDENTIFIED_ACTION, ids, undefined, undefined, this.maxEventBytes));
     } catch (err) {
       if (seq !== 0) this.reject(seq, 'invalid_event', `identifyUser: ${errorText(err)}`);
     }
@@ -223,6 +220,11 @@ class OdpClientImpl implements OdpClient {
       );
     }
     if (!this.dispatcher.idle) this.dispatcher.onProcessExit();
+  }
+
+  private accept(seq: number, built: ReturnType<typeof buildEvent>): void {
+    const problem = built.ok ? this.dispatcher.enqueue(built.json, seq) : built.reason;
+    if (problem !== undefined) this.reject(seq, 'invalid_event', problem);
   }
 
   /** Closed, or ODP not integrated: the event is refused before any work is done on it. */

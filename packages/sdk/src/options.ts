@@ -11,6 +11,7 @@ export interface ResolvedOptions {
     | { kind: 'datafileUrl'; url: string; pollInterval: number }
     | { kind: 'direct'; apiKey: string; apiHost: string; segmentsToCheck: string[] };
   batchSize: number;
+  maxBatchSize: number;
   flushInterval: number;
   requestTimeout: number;
   maxRetries: number;
@@ -28,6 +29,7 @@ export interface ResolvedOptions {
 export const DEFAULTS = {
   datafilePollInterval: 300_000,
   batchSize: 10,
+  maxBatchSize: 100,
   flushInterval: 1000,
   requestTimeout: 10_000,
   maxRetries: 3,
@@ -38,9 +40,10 @@ export const DEFAULTS = {
   maxQueueBytes: 64 * 1024 * 1024,
   maxEventBytes: 64 * 1024,
   maxInFlight: 4,
-  // The ODP-compatible server accepts at most 1,000 events per request.
-  maxBatchSize: 1000,
 } as const;
+
+// The ODP-compatible server accepts at most 1,000 events per request.
+const SERVER_MAX_EVENTS = 1000;
 
 const LEVELS = new Set(['debug', 'info', 'warn', 'error', 'silent']);
 
@@ -114,7 +117,13 @@ export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOpti
     };
   }
   const flushInterval = num(opts, 'flushInterval', DEFAULTS.flushInterval, 0);
-  const batchSize = flushInterval === 0 ? 1 : int(opts, 'batchSize', DEFAULTS.batchSize, 1, DEFAULTS.maxBatchSize);
+  const batchSize = flushInterval === 0 ? 1 : int(opts, 'batchSize', DEFAULTS.batchSize, 1, SERVER_MAX_EVENTS);
+  const maxBatchSize =
+    opts.maxBatchSize === undefined
+      ? flushInterval === 0
+        ? 1
+        : Math.max(batchSize, DEFAULTS.maxBatchSize)
+      : int(opts, 'maxBatchSize', DEFAULTS.maxBatchSize, batchSize, SERVER_MAX_EVENTS);
   const logLevel = opts.logLevel ?? 'warn';
   if (!LEVELS.has(logLevel)) throw new OdpConfigError(`odpkit: logLevel must be one of ${[...LEVELS].join(', ')}`);
   const t = opts.transport;
@@ -128,6 +137,7 @@ export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOpti
   return {
     source,
     batchSize,
+    maxBatchSize,
     flushInterval,
     requestTimeout: num(opts, 'requestTimeout', DEFAULTS.requestTimeout, 1),
     maxRetries: int(opts, 'maxRetries', DEFAULTS.maxRetries, 0, 100),

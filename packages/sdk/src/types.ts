@@ -78,7 +78,8 @@ export interface TransportRequest {
   url: string;
   /** Lower-case header names. */
   headers: Record<string, string>;
-  body?: string;
+  /** Event batches are sent as UTF-8 bytes (a JSON array); other requests have no body. */
+  body?: string | Uint8Array;
   /** Milliseconds for the whole exchange; the transport rejects when it passes. */
   timeout: number;
 }
@@ -124,8 +125,13 @@ export interface OdpClientOptions {
   datafilePollInterval?: number;
   /** Direct ODP configuration. */
   odp?: DirectOdpConfig;
-  /** Events per request. Default 10 (max 1000). */
+  /** Events that make a batch worth sending at once. Default 10 (max 1000). */
   batchSize?: number;
+  /**
+   * Most events one request may carry when more are already waiting for a free request slot (a backlog).
+   * Default 100 (1 when flushInterval is 0); set it equal to batchSize for requests of exactly batchSize.
+   */
+  maxBatchSize?: number;
   /** ms an event may wait for its batch to fill. Default 1000; 0 sends each event on its own. */
   flushInterval?: number;
   /** ms for one HTTP exchange. Default 10_000. */

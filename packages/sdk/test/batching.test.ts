@@ -75,4 +75,68 @@ describe('batching', () => {
       await slow.close();
     }
   });
+
+  describe('backlog', () => {
+    /** A sink whose first request waits for release(), so everything sent meanwhile piles up behind it. */
+    async function gatedSink() {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const gated = await startSink({
+        respond: async (_req, i) => {
+          if (i === 0) await gate;
+          return { status: 202 };
+        },
+      });
+      return { gated, release };
+    }
+    const sizesOf = (s: Sink) => s.requests.map((r) => JSON.parse(r.body).length);
+
+    it('events already waiting for a slot share requests up to maxBatchSize, in order', async () => {
+      const { gated, release } = await gatedSink();
+      try {
+        const { client } = clientFor(gated, { batchSize: 5, maxBatchSize: 20, maxInFlight: 1 });
+        for (let i = 0; i < 35; i++) client.sendOdpEvent('a', { vuid: `v${i}` });
+        await gated.waitForRequests(1);
+        release();
+        expect((await client.close()).sent).toBe(35);
+        expect(sizesOf(gated)).toEqual([5, 20, 10]);
+        expect(gated.events.map((e) => e.identifiers.vuid)).toEqual(Array.from({ length: 35 }, (_, i) => `v${i}`));
+      } finally {
+        release();
+        await gated.close();
+      }
+    });
+
+    it('maxBatchSize equal to batchSize keeps every request at batchSize', async () => {
+      const { gated, release } = await gatedSink();
+      try {
+        const { client } = clientFor(gated, { batchSize: 5, maxBatchSize: 5, maxInFlight: 1 });
+        for (let i = 0; i < 15; i++) client.sendOdpEvent('a', { vuid: `v${i}` });
+        await gated.waitForRequests(1);
+        release();
+        await client.close();
+        expect(sizesOf(gated)).toEqual([5, 5, 5]);
+      } finally {
+        release();
+        await gated.close();
+      }
+    });
+
+    it('flushInterval 0 keeps one event per request even with a backlog', async () => {
+      const { gated, release } = await gatedSink();
+      try {
+        const { client } = clientFor(gated, { flushInterval: 0, maxInFlight: 1 });
+        for (let i = 0; i < 4; i++) client.sendOdpEvent('a', { vuid: `v${i}` });
+        await gated.waitForRequests(1);
+        release();
+        await client.close();
+        expect(sizesOf(gated)).toEqual([1, 1, 1, 1]);
+      } finally {
+        release();
+        await gated.close();
+      }
+    });
+  });
 });

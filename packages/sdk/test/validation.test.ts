@@ -122,14 +122,25 @@ describe('size caps', () => {
     );
   });
 
-  it('rejects an event whose serialised size passes maxEventBytes', async () => {
-    const data = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, 'é'.repeat(100)]));
+  it('rejects an event whose exact UTF-8 size passes maxEventBytes, though its character count does not', async () => {
+    // é is 1 UTF-16 unit but 2 UTF-8 bytes: about 750 characters, about 1,250 bytes on the wire.
+    const data = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`k${i}`, 'é'.repeat(100)]));
     const { client, outcomes } = clientFor(sink, { maxEventBytes: 1024 });
     client.sendOdpEvent('a', ID, undefined, data);
     await client.close();
-    // é is 2 UTF-8 bytes: the limit counts wire bytes, not characters.
+    expect(outcomes).toHaveLength(1);
     expect(outcomes[0]!.reason).toMatch(
-      /^event is 2\d{3} bytes serialised, over the maxEventBytes limit \(1024 bytes\)$/,
+      /^event is 1\d{3} bytes serialised, over the maxEventBytes limit \(1024 bytes\)$/,
+    );
+  });
+
+  it('rejects an event that is over maxEventBytes by character count alone without encoding it', async () => {
+    const data = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, 'x'.repeat(200)]));
+    const { client, outcomes } = clientFor(sink, { maxEventBytes: 1024 });
+    client.sendOdpEvent('a', ID, undefined, data);
+    await client.close();
+    expect(outcomes[0]!.reason).toMatch(
+      /^event is at least 2\d{3} bytes serialised, over the maxEventBytes limit \(1024 bytes\)$/,
     );
   });
 });

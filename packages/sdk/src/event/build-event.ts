@@ -3,18 +3,16 @@ import { defaultData } from './default-data.js';
 import { describeValue, fieldPath } from './describe.js';
 import { addIdentifier } from './identifiers.js';
 import { setOwn } from './own-key.js';
-import { utf8Length } from './utf8.js';
 
 export const DEFAULT_EVENT_TYPE = 'fullstack';
 
-/** A validated event, serialised once: the batch body is '[' + json.join(',') + ']' and `bytes` is exact. */
-export interface BuiltEvent {
-  json: string;
-  bytes: number;
-}
+/**
+ * Either the event serialised once (the queue stores its UTF-8 bytes; a batch body is those joined) or the reason
+ * it was rejected. Both are strings so rejection costs no exception: `ok` tells them apart.
+ */
+export type BuildResult = { ok: true; json: string } | { ok: false; reason: string };
 
-/** Either the built event or the reason it was rejected (a plain string, so rejection costs no exception). */
-export type BuildResult = BuiltEvent | string;
+const reject = (reason: string): BuildResult => ({ ok: false, reason });
 
 const DATA_RULE = 'must be a string, finite number, boolean or null';
 
@@ -31,31 +29,35 @@ export function buildEvent(
   maxEventBytes: number,
 ): BuildResult {
   if (typeof action !== 'string' || action.trim() === '') {
-    return `action must be a non-empty string (got ${describeValue(action)})`;
+    return reject(`action must be a non-empty string (got ${describeValue(action)})`);
   }
-  if (action.length > maxEventBytes) return `action is longer than the maxEventBytes limit (${maxEventBytes} bytes)`;
+  if (action.length > maxEventBytes)
+    return reject(`action is longer than the maxEventBytes limit (${maxEventBytes} bytes)`);
   let t: string;
   if (type === undefined || type === null || type === '') t = DEFAULT_EVENT_TYPE;
-  else if (typeof type !== 'string') return `type must be a string when given (got ${describeValue(type)})`;
-  else if (type.length > maxEventBytes) return `type is longer than the maxEventBytes limit (${maxEventBytes} bytes)`;
+  else if (typeof type !== 'string') return reject(`type must be a string when given (got ${describeValue(type)})`);
+  else if (type.length > maxEventBytes)
+    return reject(`type is longer than the maxEventBytes limit (${maxEventBytes} bytes)`);
   else t = type;
 
   const ids: Record<string, string> = {};
   const idsProblem = readIdentifiers(identifiers, ids, maxEventBytes);
-  if (idsProblem !== undefined) return idsProblem;
+  if (idsProblem !== undefined) return reject(idsProblem);
 
   const d = defaultData();
   if (data !== undefined && data !== null) {
     const dataProblem = readData(data, d, maxEventBytes);
-    if (dataProblem !== undefined) return dataProblem;
+    if (dataProblem !== undefined) return reject(dataProblem);
   }
 
   const json = JSON.stringify({ type: t, action, identifiers: ids, data: d });
-  const bytes = utf8Length(json);
-  if (bytes > maxEventBytes) {
-    return `event is ${bytes} bytes serialised, over the maxEventBytes limit (${maxEventBytes} bytes)`;
+  // UTF-8 is at least one byte per UTF-16 unit, so this is a sure rejection; the exact check happens on encoding.
+  if (json.length > maxEventBytes) {
+    return reject(
+      `event is at least ${json.length} bytes serialised, over the maxEventBytes limit (${maxEventBytes} bytes)`,
+    );
   }
-  return { json, bytes };
+  return { ok: true, json };
 }
 
 function shapeProblem(field: string, v: unknown): string | undefined {

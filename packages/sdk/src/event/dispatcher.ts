@@ -1,9 +1,8 @@
 import type { ResolvedOptions } from '../options.js';
 import { ref, unref, unrefTimeout } from '../platform/timers.js';
 import type { IntegratedConfig, Logger, OdpConfigState, Transport, TransportResponse } from '../types.js';
-import type { BuiltEvent } from './build-event.js';
-import { EventQueue, type QueuedEvent } from './event-queue.js';
-import type { OutcomeLedger } from './outcomes.js';
+import { type Batch, EventQueue, eventJson, subBatch } from './event-queue.js';
+import type { OutcomeLedger, SettleExtras } from './outcomes.js';
 import { type AttemptResult, backoffDelay, classifyResponse, describeNetworkError } from './retry-policy.js';
 
 type Handle = ReturnType<typeof setTimeout>;
@@ -19,7 +18,13 @@ export type DispatcherOptions = Pick<
   | 'maxQueueSize'
   | 'maxQueueBytes'
   | 'maxInFlight'
+  | 'maxBatchSize'
+  | 'maxEventBytes'
 >;
+
+// A backlogged request grows past batchSize only while its body stays under this (servers cap request bodies; the
+// odpkit server at 4 MiB, others lower). A batch of batchSize events is never split to fit.
+const MAX_COALESCED_BODY_BYTES = 1_000_000;
 
 /**
  * Queue → batches → HTTP, with at most maxInFlight batches being delivered at once. A batch keeps its slot while it
@@ -50,26 +55,34 @@ export class Dispatcher {
     private readonly logger: Logger,
   ) {}
 
-  /** Takes a built event, or drops it (reporting which bound) when the queue is full. */
-  enqueue(ev: BuiltEvent, seq: number): void {
+  /**
+   * Takes a serialised event, or drops it (reporting which bound) when the queue is full. Returns a rejection
+   * reason when the event alone is over maxEventBytes (its exact UTF-8 size is only known once encoded).
+   */
+  enqueue(json: string, seq: number): string | undefined {
     const o = this.o;
     if (this.pendingCount >= o.maxQueueSize) {
       this.drop(seq, 'queue_full_count', `queue full: maxQueueSize (${o.maxQueueSize} events) reached`);
-      return;
+      return undefined;
     }
-    if (this.pendingBytes + ev.bytes > o.maxQueueBytes) {
+    const bytes = this.queue.stage(json);
+    if (bytes > o.maxEventBytes) {
+      return `event is ${bytes} bytes serialised, over the maxEventBytes limit (${o.maxEventBytes} bytes)`;
+    }
+    if (this.pendingBytes + bytes > o.maxQueueBytes) {
       this.drop(seq, 'queue_full_bytes', `queue full: maxQueueBytes (${o.maxQueueBytes} bytes) reached`);
-      return;
+      return undefined;
     }
     this.pendingCount++;
-    this.pendingBytes += ev.bytes;
-    this.queue.push({ json: ev.json, bytes: ev.bytes, seq, target: this.current });
-    if (this.current === null) return; // held until the configuration says where to send
+    this.pendingBytes += bytes;
+    this.queue.commit(seq, this.current);
+    if (this.current === null) return undefined; // held until the configuration says where to send
     if (this.queue.length >= o.batchSize) {
       if (this.lanes < o.maxInFlight) this.pump();
     } else if (this.timer === undefined) {
       this.startTimer();
     }
+    return undefined;
   }
 
   /** Everything accepted up to `seq` may leave now, even in partial batches. */
@@ -79,7 +92,7 @@ export class Dispatcher {
   }
 
   get hasHeldEvents(): boolean {
-    return this.queue.length > 0 && this.queue.at(0)!.target === null;
+    return this.queue.length > 0 && this.queue.targetAt(0) === null;
   }
 
   get idle(): boolean {
@@ -89,9 +102,7 @@ export class Dispatcher {
   onConfig(next: OdpConfigState): void {
     if (next.state === 'integrated') {
       this.current = next;
-      this.queue.forEach((e) => {
-        if (e.target === null) e.target = next;
-      });
+      this.queue.assignHeld(next);
     } else {
       this.current = null;
       this.failHeld('not_integrated', next.state === 'not_integrated' ? next.reason : 'ODP is not integrated');
@@ -104,10 +115,10 @@ export class Dispatcher {
 
   /** Fails the events held for a configuration that will not come (not integrated, or gave up waiting). */
   failHeld(code: 'not_integrated' | 'config_unavailable', reason: string): void {
-    const held = this.queue.removeWhere((e) => e.target === null);
+    const held = this.queue.removeHeld();
     if (held.length === 0) return;
     this.logger.error(`${held.length} held event(s) not sent: ${reason}`);
-    for (const e of held) this.settle(e, 'failed', code, reason, { attempts: 0 });
+    for (const e of held) this.settle(e.seq, e.bytes, 'failed', code, reason, undefined, { attempts: 0 });
   }
 
   /**
@@ -134,19 +145,25 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    const { batchSize, maxInFlight } = this.o;
+    const { batchSize, maxBatchSize, maxInFlight } = this.o;
     const q = this.queue;
     while (this.lanes < maxInFlight) {
-      const head = q.at(0);
-      if (head === undefined || head.target === null) break;
-      const target = head.target;
+      if (q.length === 0) break;
+      const target = q.targetAt(0);
+      if (target === null || target === undefined) break;
       let n = 1;
-      while (n < batchSize) {
-        const e = q.at(n);
-        if (e === undefined || e.target !== target) break;
-        n++;
+      while (n < batchSize && q.targetAt(n) === target) n++;
+      if (n < batchSize && q.length === n && !this.exiting && q.seqAt(n - 1) > this.drainUntil) break;
+      // More events are already waiting for a free slot: carrying them in this request delays none of them and
+      // saves a request each (the per-request cost dominates the SDK's CPU). Only whole events, under the byte cap.
+      if (n === batchSize && n < maxBatchSize && q.length > n) {
+        let bytes = 0;
+        for (let i = 0; i < n; i++) bytes += q.bytesAt(i) + 1;
+        while (n < maxBatchSize && q.targetAt(n) === target && bytes + q.bytesAt(n) + 1 <= MAX_COALESCED_BODY_BYTES) {
+          bytes += q.bytesAt(n) + 1;
+          n++;
+        }
       }
-      if (n < batchSize && q.at(n) === undefined && !this.exiting && q.at(n - 1)!.seq > this.drainUntil) break;
       const batch = q.take(n);
       this.lanes++;
       void this.deliver(batch, target).then(() => {
@@ -154,14 +171,14 @@ export class Dispatcher {
         this.pump();
       });
     }
-    if (q.length > 0 && this.timer === undefined && q.at(0)!.target !== null) this.startTimer();
+    if (q.length > 0 && this.timer === undefined && q.targetAt(0) !== null) this.startTimer();
   }
 
-  private async deliver(batch: QueuedEvent[], target: IntegratedConfig): Promise<void> {
+  private async deliver(first: Batch, target: IntegratedConfig): Promise<void> {
     const o = this.o;
     const url = `${target.apiHost}/v3/events`;
     const headers = { 'content-type': 'application/json', 'x-api-key': target.apiKey };
-    let events = batch;
+    let batch = first;
     let attempts = 0;
     let retries = 0;
     for (;;) {
@@ -172,48 +189,53 @@ export class Dispatcher {
           method: 'POST',
           url,
           headers,
-          body: bodyOf(events),
+          body: batch.body,
           timeout: o.requestTimeout,
         });
-        result = classifyResponse(res, events.length);
+        result = classifyResponse(res, batch.seqs.length);
       } catch (err) {
         result = { kind: 'retry', reason: describeNetworkError(err) };
       }
       switch (result.kind) {
         case 'sent': {
           const reason = `accepted by the server (HTTP ${result.status})`;
-          for (const e of events) this.settle(e, 'sent', 'accepted', reason, { httpStatus: result.status, attempts });
+          this.settleBatch(batch, 'sent', 'accepted', reason, { httpStatus: result.status, attempts });
           return;
         }
         case 'fail': {
           const reason = result.reason;
-          this.logger.error(`${events.length} event(s) failed: ${url} answered ${reason}`);
-          const extras = { httpStatus: result.status, attempts, detail: result.detail };
-          for (const e of events) this.settle(e, 'failed', 'http_error', reason, extras);
+          this.logger.error(`${batch.seqs.length} event(s) failed: ${url} answered ${reason}`);
+          this.settleBatch(batch, 'failed', 'http_error', reason, {
+            httpStatus: result.status,
+            attempts,
+            detail: result.detail,
+          });
           return;
         }
         case 'partial': {
-          const rest: QueuedEvent[] = [];
-          events.forEach((e, i) => {
-            const message = result.invalid.get(i);
-            if (message === undefined) rest.push(e);
-            else {
-              const reason = `HTTP 400: the server rejected this event: ${message}`;
-              this.logger.error(`event failed: ${url} answered ${reason}`);
-              this.settle(e, 'failed', 'http_error', reason, { httpStatus: 400, attempts, detail: result.detail });
+          const rest: number[] = [];
+          for (let k = 0; k < batch.seqs.length; k++) {
+            const message = result.invalid.get(k);
+            if (message === undefined) {
+              rest.push(k);
+              continue;
             }
-          });
+            const reason = `HTTP 400: the server rejected this event: ${message}`;
+            this.logger.error(`event failed: ${url} answered ${reason}`);
+            const extras = { httpStatus: 400, attempts, detail: result.detail };
+            this.settle(batch.seqs[k]!, batch.lens[k]!, 'failed', 'http_error', reason, this.jsonOf(batch, k), extras);
+          }
           // The server rejects a whole batch for one bad event; the valid ones are sent again at once, not lost.
-          events = rest;
-          if (events.length === 0) return;
+          if (rest.length === 0) return;
+          batch = subBatch(batch, rest);
           continue;
         }
         case 'retry': {
           if (retries >= o.maxRetries) {
             const reason = `retries exhausted after ${attempts} attempt(s); last: ${result.reason}`;
-            this.logger.error(`${events.length} event(s) failed: ${url}: ${reason}`);
+            this.logger.error(`${batch.seqs.length} event(s) failed: ${url}: ${reason}`);
             const extras = result.status === undefined ? { attempts } : { attempts, httpStatus: result.status };
-            for (const e of events) this.settle(e, 'failed', 'retries_exhausted', reason, extras);
+            this.settleBatch(batch, 'failed', 'retries_exhausted', reason, extras);
             return;
           }
           retries++;
@@ -249,23 +271,34 @@ export class Dispatcher {
     this.ledger.settle(seq, 'dropped', code, reason);
   }
 
+  private settleBatch(
+    b: Batch,
+    status: 'sent' | 'failed',
+    code: 'accepted' | 'http_error' | 'retries_exhausted',
+    reason: string,
+    extras: SettleExtras,
+  ): void {
+    for (let k = 0; k < b.seqs.length; k++)
+      this.settle(b.seqs[k]!, b.lens[k]!, status, code, reason, this.jsonOf(b, k), extras);
+  }
+
+  /** The event's JSON, decoded only when someone listens for outcomes. */
+  private jsonOf(b: Batch, k: number): string | undefined {
+    return this.ledger.hasListeners ? eventJson(b, k) : undefined;
+  }
+
   private settle(
-    e: QueuedEvent,
+    seq: number,
+    bytes: number,
     status: 'sent' | 'failed',
     code: 'accepted' | 'http_error' | 'retries_exhausted' | 'not_integrated' | 'config_unavailable',
     reason: string,
-    extras: { attempts?: number; httpStatus?: number; detail?: unknown },
+    json: string | undefined,
+    extras: SettleExtras,
   ): void {
     this.pendingCount--;
-    this.pendingBytes -= e.bytes;
+    this.pendingBytes -= bytes;
     if (this.pendingCount === 0) this.overflowLogged = false;
-    this.ledger.settle(e.seq, status, code, reason, e.json, extras);
+    this.ledger.settle(seq, status, code, reason, json, extras);
   }
-}
-
-function bodyOf(events: QueuedEvent[]): string {
-  if (events.length === 1) return `[${events[0]!.json}]`;
-  let body = '[';
-  for (let i = 0; i < events.length; i++) body += i === 0 ? events[i]!.json : `,${events[i]!.json}`;
-  return `${body}]`;
 }

@@ -52,6 +52,10 @@ export class OutcomeLedger {
     this.listeners.delete(listener);
   }
 
+  get hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
   /** Allocates the next sequence number; the event counts as unsettled until settle() is called for it. */
   begin(): number {
     this.windows[this.windows.length - 1]!.unsettled++;

@@ -18,7 +18,8 @@ export function createFetchTransport(fetchImpl: typeof fetch = globalThis.fetch)
         const res = await fetchImpl(req.url, {
           method: req.method,
           headers: req.headers,
-          body: req.body,
+          // A Uint8Array is a valid BodyInit everywhere; the DOM typings narrow it to ArrayBuffer-backed views.
+          body: req.body as BodyInit | undefined,
           signal: controller.signal,
         });
         const body = await res.text();

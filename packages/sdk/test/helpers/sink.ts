@@ -81,6 +81,7 @@ export async function startSink(
     const rec: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
     const index = requests.length;
     requests.push(rec);
+    notify();
     const reply = options.respond ? await options.respond(rec, index) : ACCEPTED;
     if (reply === 'hang') return;
     if (reply === 'destroy') {
