@@ -6,7 +6,7 @@ export interface Limits {
   maxBodyBytes: number;
   /** Events waiting for a group commit; a batch that would exceed it gets 503 + Retry-After. */
   maxPendingEvents: number;
-  /** A group that reaches this many events is committed without waiting out the commit window. */
+  /** Events per group-commit transaction at most (bounds how long one commit blocks the event loop). */
   maxGroupEvents: number;
   /** Seconds announced in Retry-After on 503. */
   retryAfterSeconds: number;
@@ -16,6 +16,6 @@ export const DEFAULT_LIMITS: Limits = {
   maxEvents: 1000,
   maxBodyBytes: 4 * 1024 * 1024,
   maxPendingEvents: 50_000,
-  maxGroupEvents: 20_000,
+  maxGroupEvents: 2_000,
   retryAfterSeconds: 1,
 };

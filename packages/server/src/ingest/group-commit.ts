@@ -21,7 +21,7 @@ export class OverloadedError extends Error {
 export interface GroupCommitOptions {
   windowMs: number;
   maxPendingEvents: number;
-  /** A group this large is committed at once, without waiting out the window. */
+  /** Events per transaction at most; a group this large is also committed without waiting out the window. */
   maxGroupEvents: number;
   onCommit?: (outcomes: IngestOutcome[]) => void;
   onQueueDepth?: (events: number) => void;
@@ -60,9 +60,20 @@ export function createGroupCommitter(store: Store, options: GroupCommitOptions):
   function flush(): void {
     timer = null;
     if (pending.length === 0) return;
-    const group = pending;
-    pending = [];
-    pendingEvents = 0;
+    // At most maxGroupEvents per transaction (but always at least one batch): better-sqlite3 blocks the event loop
+    // for the whole commit, so an unbounded group (50 connections x 500 events) would hold every response for
+    // seconds; beyond a few thousand events per commit the shared flush saves almost nothing more.
+    let take = 0;
+    let events = 0;
+    while (take < pending.length) {
+      const n = (pending[take] as Pending).batch.events.length;
+      if (take > 0 && events + n > options.maxGroupEvents) break;
+      events += n;
+      take++;
+    }
+    const group = pending.slice(0, take);
+    pending = pending.slice(take);
+    pendingEvents -= events;
     depth();
     committing = (async () => {
       try {

@@ -70,7 +70,6 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     moveAllIdentities: db.prepare('UPDATE identities SET customer_id = ? WHERE customer_id = ?'),
     moveEvents: db.prepare('UPDATE events SET customer_id = ? WHERE account_id = ? AND customer_id = ?'),
     markMerged: db.prepare('UPDATE customers SET merged_into = ? WHERE id = ?'),
-    repointMerged: db.prepare('UPDATE customers SET merged_into = ? WHERE merged_into = ?'),
     recordMerge: db.prepare('INSERT INTO merges (account_id, from_customer, into_customer, at) VALUES (?, ?, ?, ?)'),
     recordRefused: db.prepare(
       'INSERT INTO refused_merges (account_id, kept_customer, refused_customer, type, at) VALUES (?, ?, ?, ?, ?)',
@@ -129,9 +128,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       merge: (from, into) => {
         q.moveAllIdentities.run(into, from);
         q.moveEvents.run(into, account, from);
+        // Audit only: reads never follow merged_into, because identities and events have moved. (Re-pointing older
+        // merged_into rows here was a full scan of customers per merge, which made ingestion decay with table size.)
         q.markMerged.run(into, from);
-        // Keeps merge chains one hop deep, so a stale id resolves to the live customer in one look-up.
-        q.repointMerged.run(into, from);
         q.recordMerge.run(account, from, into, at);
       },
       recordRefusedMerge: (kept, refused, type) => void q.recordRefused.run(account, kept, refused, type, at),
