@@ -1,3 +1,4 @@
+import { allocBytes, writeUtf8 } from '../platform/utf8.js';
 import type { IntegratedConfig } from '../types.js';
 
 // Events are stored as UTF-8 in large slabs outside the JS heap: 100,000 queued events then cost their bytes and a
@@ -7,8 +8,6 @@ const SLAB_BYTES = 1 << 20;
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
-
-const encoder = new TextEncoder();
 
 /** A batch ready to send: its exact body bytes, and where each event sits in it (to settle or re-send each one). */
 export interface Batch {
@@ -54,13 +53,12 @@ export class EventQueue {
   stage(json: string): number {
     // Worst case 3 bytes per UTF-16 unit, plus the separator.
     if (this.slab.length - this.pos < json.length * 3 + 1) {
-      this.slab = new Uint8Array(Math.max(SLAB_BYTES, json.length * 3 + 1));
+      this.slab = allocBytes(Math.max(SLAB_BYTES, json.length * 3 + 1));
       this.slabs.push(this.slab);
       this.pos = 0;
     }
-    const { written } = encoder.encodeInto(json, this.pos === 0 ? this.slab : this.slab.subarray(this.pos));
-    this.staged = written;
-    return written;
+    this.staged = writeUtf8(this.slab, json, this.pos);
+    return this.staged;
   }
 
   /** Commits the event last staged. */
