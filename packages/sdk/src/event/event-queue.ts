@@ -5,6 +5,7 @@ import type { IntegratedConfig } from '../types.js';
 // few numbers each, instead of 100,000 heap strings that the GC must promote, copy and trace (measured: ~40 MB less
 // peak RSS and less CPU for a 100,000-event burst).
 const SLAB_BYTES = 1 << 20;
+const MAX_SPARE_SLABS = 4;
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
@@ -38,6 +39,11 @@ export class EventQueue {
   private slab: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private staged = 0;
+  /**
+   * Consumed slabs kept for reuse. Released slabs would otherwise wait for a major GC to return their memory,
+   * which a small heap rarely triggers, so a steady stream would keep tens of MB it no longer needs.
+   */
+  private spare: Uint8Array[] = [];
 
   private rec = new Float64Array(1024 * STRIDE);
   private head = 0;
@@ -53,7 +59,9 @@ export class EventQueue {
   stage(json: string): number {
     // Worst case 3 bytes per UTF-16 unit, plus the separator.
     if (this.slab.length - this.pos < json.length * 3 + 1) {
-      this.slab = allocBytes(Math.max(SLAB_BYTES, json.length * 3 + 1));
+      const need = json.length * 3 + 1;
+      this.slab =
+        need <= SLAB_BYTES && this.spare.length > 0 ? this.spare.pop()! : allocBytes(Math.max(SLAB_BYTES, need));
       this.slabs.push(this.slab);
       this.pos = 0;
     }
@@ -175,16 +183,22 @@ export class EventQueue {
       this.head = 0;
       this.tail = 0;
       // Keep the current slab for new events; every older one is consumed. Old destinations are no longer referenced.
-      this.slabBase += this.slabs.length - 1;
-      this.slabs = this.slabs.slice(-1);
+      this.recycle(this.slabs.length - 1);
       this.targets = [];
       return;
     }
     const firstNeeded = this.rec[this.head * STRIDE + SLAB]! - this.slabBase;
-    if (firstNeeded > 0) {
-      this.slabs = this.slabs.slice(firstNeeded);
-      this.slabBase += firstNeeded;
+    if (firstNeeded > 0) this.recycle(firstNeeded);
+  }
+
+  /** Drops the first `count` slabs (all consumed), keeping a few standard-size ones for reuse. */
+  private recycle(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const slab = this.slabs[i]!;
+      if (slab.length === SLAB_BYTES && this.spare.length < MAX_SPARE_SLABS) this.spare.push(slab);
     }
+    this.slabs = this.slabs.slice(count);
+    this.slabBase += count;
   }
 }
 
