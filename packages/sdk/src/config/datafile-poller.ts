@@ -40,10 +40,15 @@ export class DatafilePoller {
     if (this.current) return this.current;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.current = this.fetchOnce().finally(() => {
-      this.current = undefined;
-      this.schedule();
-    });
+    this.current = this.fetchOnce()
+      .catch((err) => {
+        // fetchOnce reports its own failures; this keeps a bug from becoming an unhandledRejection.
+        this.o.logger.error('internal error while fetching the datafile', err);
+      })
+      .finally(() => {
+        this.current = undefined;
+        this.schedule();
+      });
     return this.current;
   }
 

@@ -166,10 +166,16 @@ export class Dispatcher {
       }
       const batch = q.take(n);
       this.lanes++;
-      void this.deliver(batch, target).then(() => {
-        this.lanes--;
-        this.pump();
-      });
+      this.deliver(batch, target)
+        .catch((err) => {
+          // deliver() handles every transport outcome itself; this only guards against a bug becoming an
+          // unhandledRejection that would crash the application.
+          this.logger.error('internal error while delivering a batch', err);
+        })
+        .then(() => {
+          this.lanes--;
+          this.pump();
+        });
     }
     if (q.length > 0 && this.timer === undefined && q.targetAt(0) !== null) this.startTimer();
   }
