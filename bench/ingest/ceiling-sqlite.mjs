@@ -8,6 +8,7 @@
 // Prints one JSON line with the result.
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { makeEventPool, makeRng } from './events.mjs';
 
@@ -60,6 +61,14 @@ export function makeRows(batch, pool, seed = 11) {
   };
 }
 
+function writeBytes() {
+  try {
+    return Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function insertFor(store, rows, seconds) {
   const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
   const started = process.hrtime.bigint();
@@ -97,8 +106,10 @@ async function main() {
   const before = store.db.prepare('SELECT count(*) AS n FROM events').get().n;
   if (config.warmup > 0) insertFor(store, rows, config.warmup);
   const cpu = process.cpuUsage();
+  const written = writeBytes();
   const r = insertFor(store, rows, config.duration);
   const used = process.cpuUsage(cpu);
+  const kibPerEvent = (writeBytes() - written) / 1024 / r.events;
   store.db.close();
   console.log(
     JSON.stringify({
@@ -108,6 +119,7 @@ async function main() {
       events: r.events,
       seconds: r.seconds,
       cpuPercent: ((used.user + used.system) / 1e6 / r.seconds) * 100,
+      kibPerEvent,
     }),
   );
 }

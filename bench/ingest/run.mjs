@@ -5,6 +5,10 @@
 //
 // Options: --reps N --warmup S --duration S --raw-duration S --prefill N --decay-conns 10,50
 //          --no-write --write --profile (server child with --cpu-prof, into bench/.bench-tmp/profiles)
+//          --server-head: measure packages/server as committed at git HEAD (exported and built with tsup into
+//            bench/.bench-tmp/server-head) instead of packages/server/dist, which reflects the working tree and can
+//            be rebuilt by someone else during the run.
+// Without --server-head, build the server first: npm run build -w @odpkit/server
 //
 // Every HTTP configuration: a fresh target process and a fresh DB file per rep, autocannon in its own
 // process (load.mjs), warm-up then a measured run; CPU of the target and of the load generator from
@@ -51,10 +55,11 @@ const opts = {
   decayConns: option('--decay-conns', '10,50').split(',').map(Number),
   write: quick ? flag('--write') : !flag('--no-write'),
   profile: flag('--profile'),
+  serverHead: flag('--server-head'),
 };
 const BATCHES = [10, 500];
 const CONNS = [10, 50];
-const serverModule = process.env.ODPKIT_SERVER_MODULE || '@odpkit/server';
+let serverModule = process.env.ODPKIT_SERVER_MODULE || '@odpkit/server';
 
 const tmpRoot = join(repoRoot, 'bench', '.bench-tmp', `ingest-${process.pid}`);
 mkdirSync(tmpRoot, { recursive: true });
@@ -87,8 +92,22 @@ function machineTicks() {
   return { busy: total - idle, total };
 }
 
+function writeBytes(pid) {
+  try {
+    const m = /write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function snapshot(pids) {
-  return { at: process.hrtime.bigint(), machine: machineTicks(), pids: pids.map(processTicks) };
+  return {
+    at: process.hrtime.bigint(),
+    machine: machineTicks(),
+    pids: pids.map(processTicks),
+    written: writeBytes(pids[0]),
+  };
 }
 
 function cpuBetween(a, b) {
@@ -146,8 +165,16 @@ function runLoad(config, targetPid) {
     child.on('message', (m) => {
       if (m.phase === 'measure-start') start = snapshot([targetPid, child.pid]);
       if (m.result) {
-        const cpu = cpuBetween(start, snapshot([targetPid, child.pid]));
-        resolveLoad({ ...m.result, targetCpu: cpu.per[0], loadCpu: cpu.per[1], otherCpu: cpu.other });
+        const end = snapshot([targetPid, child.pid]);
+        const cpu = cpuBetween(start, end);
+        const events = m.result.ok * config.batch;
+        resolveLoad({
+          ...m.result,
+          targetCpu: cpu.per[0],
+          loadCpu: cpu.per[1],
+          otherCpu: cpu.other,
+          kibPerEvent: events > 0 ? (end.written - start.written) / 1024 / events : Number.NaN,
+        });
       }
     });
     child.once('exit', (code) => {
@@ -195,45 +222,41 @@ async function httpRep(kind, { batch, connections, db }) {
   }
 }
 
-async function httpConfig(kind, store, batch, connections, templateDb) {
-  const reps = [];
-  for (let rep = 0; rep < opts.reps; rep++) {
-    const db = templateDb ? copyDb(templateDb) : freshDbPath();
-    try {
-      reps.push(await httpRep(kind, { batch, connections, db }));
-    } catch (error) {
-      reps.push({ failed: String(error.message || error) });
-    } finally {
-      dropDb(db);
-    }
-    const r = reps.at(-1);
-    log(
-      `${kind} ${store} batch=${batch} conns=${connections} rep ${rep + 1}:`,
-      r.failed
-        ? `FAILED ${r.failed}`
-        : `${Math.round(r.eventsPerSecond)} ev/s p99=${r.p99} ms non2xx=${r.non2xx} errors=${r.errors}`,
-    );
+async function httpRepInto(config, rep, templateDb) {
+  const { kind, store, batch, connections } = config;
+  const db = templateDb ? copyDb(templateDb) : freshDbPath();
+  let r;
+  try {
+    r = await httpRep(kind, { batch, connections, db });
+  } catch (error) {
+    r = { failed: String(error.message || error) };
+  } finally {
+    dropDb(db);
   }
-  return { kind, store, batch, connections, reps };
+  config.reps.push(r);
+  log(
+    `${kind} ${store} batch=${batch} conns=${connections} rep ${rep + 1}:`,
+    r.failed
+      ? `FAILED ${r.failed}`
+      : `${Math.round(r.eventsPerSecond)} ev/s p99=${r.p99} ms non2xx=${r.non2xx} errors=${r.errors} cpu=${Math.round(r.targetCpu)}% other=${Math.round(r.otherCpu)}%`,
+  );
 }
 
-function rawConfig(batch, templateDb, store) {
-  const reps = [];
-  for (let rep = 0; rep < opts.reps; rep++) {
-    const db = templateDb ? copyDb(templateDb) : freshDbPath();
-    try {
-      reps.push(
-        runNode(join(here, 'ceiling-sqlite.mjs'), [
-          'measure',
-          JSON.stringify({ db, batch, warmup: opts.rawWarmup, duration: opts.rawDuration, seed: rep + 1 }),
-        ]),
-      );
-    } finally {
-      dropDb(db);
-    }
-    log(`raw sqlite ${store} batch=${batch} rep ${rep + 1}: ${Math.round(reps.at(-1).eventsPerSecond)} ev/s`);
+function rawRepInto(config, rep, templateDb) {
+  const db = templateDb ? copyDb(templateDb) : freshDbPath();
+  try {
+    config.reps.push(
+      runNode(join(here, 'ceiling-sqlite.mjs'), [
+        'measure',
+        JSON.stringify({ db, batch: config.batch, warmup: opts.rawWarmup, duration: opts.rawDuration, seed: rep + 1 }),
+      ]),
+    );
+  } finally {
+    dropDb(db);
   }
-  return { kind: 'raw', store, batch, reps };
+  log(
+    `raw sqlite ${config.store} batch=${config.batch} rep ${rep + 1}: ${Math.round(config.reps.at(-1).eventsPerSecond)} ev/s`,
+  );
 }
 
 async function prefillServer(events) {
@@ -330,17 +353,18 @@ function render(results, meta) {
     `- Machine: ${meta.nproc} cores (${meta.cpuModel}), Node ${meta.node}, ${meta.memGiB} GiB RAM; before the run: other processes used ${fmt(meta.idleBefore)}% CPU (of ${meta.nproc * 100}%), 4 KiB write+fdatasync ${fmt(meta.fsyncBefore)}/s. Shared machine: compare ratios within this run, not absolute numbers across runs.`,
   );
   p(
-    `- Server: \`${serverModule}\` at ${meta.serverCommit}${meta.serverAvailable ? '' : ' — **not available, server rows skipped**'}`,
+    `- Server: \`${serverModule.replace(repoRoot + '/', '')}\` built from ${meta.serverCommit}${meta.serverAvailable ? '' : ' — **not available, server rows skipped**'}${meta.serverDistChanged ? ' — **warning: packages/server/dist changed during the run**' : ''}`,
   );
   p(
     `- Method: per rep a fresh target process and a fresh DB file, autocannon 8 (programmatic API) in a separate process, ${opts.warmup} s warm-up then ${opts.duration} s measured, ${opts.reps} rep(s), median (min–max). ` +
       'Every request body is generated on the fly: typical ODP events (about 345 B each; ' +
       `${meta.bodyBytes[10]} B for 10 events, ${meta.bodyBytes[500]} B for 500), each with a fresh UUID v4 \`idempotence_id\` in \`data\`, identifiers (\`fs_user_id\`, \`email\` with mixed case, sometimes \`vuid\`) drawn with a skew from 200,000 customers so customers repeat and anonymous/email-only customers get merged into known ones (\`bench/ingest/events.mjs\`). ` +
-      `Raw SQLite: ${opts.rawWarmup} s warm-up then ${opts.rawDuration} s of back-to-back batches in one process.`,
+      `Raw SQLite: ${opts.rawWarmup} s warm-up then ${opts.rawDuration} s of back-to-back batches in one process. ` +
+      'Interleaved: for each batch size and connection count, rep 1 of the bare route, the server on an empty store and on the pre-filled store run back to back, then rep 2, …, so that the ratios compare measurements taken under the same background load.',
   );
   if (prefill) {
     p(
-      `- Pre-fill for the decay rows: ${fmt(prefill.stored)} events sent through the server's own HTTP endpoint (batch 500, 10 connections, same generator, so customers, identifiers and merges accumulate as in production) into one template DB (${(prefill.bytes / 2 ** 20).toFixed(0)} MiB; took ${prefill.seconds.toFixed(0)} s, i.e. ${fmt(prefill.stored / prefill.seconds)} events/s averaged from 0 to ${fmt(prefill.stored)}; non-2xx+errors ${prefill.non2xx}), copied to a fresh file per rep. Raw SQLite at ${fmt(rawPrefill?.rows)} rows: pre-filled with the same rows at synchronous=OFF, copied per rep.`,
+      `- Pre-fill for the decay rows: ${fmt(prefill.stored)} events sent through the server's own HTTP endpoint (batch 500, 10 connections, same generator, so customers, identifiers and merges accumulate as in production) into one template DB (${(prefill.bytes / 2 ** 20).toFixed(0)} MiB; took ${prefill.seconds.toFixed(0)} s, i.e. ${fmt(prefill.stored / prefill.seconds)} events/s averaged from 0 to ${fmt(prefill.stored)}; non-2xx+errors ${prefill.non2xx}), copied to a fresh file per rep (the copy is warm in the OS page cache, as a running server's file would be). Raw SQLite at ${fmt(rawPrefill?.rows)} rows: pre-filled with the same rows at synchronous=OFF, copied per rep.`,
     );
   }
   p(`- Reproduce: \`${meta.command}\``);
@@ -348,26 +372,28 @@ function render(results, meta) {
   p('### Throughput and latency');
   p();
   p(
-    '| target | store | events/req | conns | req/s median (min–max) | events/s median (min–max) | p50 ms | p99 ms | non-2xx / errors (timeouts), sum of reps | target CPU % | autocannon CPU % | other CPU % | ÷ bare Fastify | ÷ raw SQLite (same batch, same store) |',
+    '| target | store | events/req | conns | req/s median (min–max) | events/s median (min–max) | p50 ms | p99 ms | non-2xx / errors (timeouts), sum of reps | target CPU % | disk KiB written / event | autocannon CPU % | other CPU % | ÷ bare Fastify | ÷ raw SQLite (same batch, same store) |',
   );
-  p('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  p('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const c of http) {
     const name = c.kind === 'fastify' ? '(a) bare Fastify route' : '**odpkit server**';
     const fastify = find('fastify', 'empty', c.batch, c.connections);
     const rawC = findRaw(c.store, c.batch);
     const failed = failures(c) ? ` — ${failures(c)} rep(s) failed: ${c.reps.find((r) => r.failed).failed}` : '';
     p(
-      `| ${name} | ${c.kind === 'fastify' ? '–' : storeLabel(c.store)} | ${c.batch} | ${c.connections} | ${withRange(c, 'requestsPerSecond')} | ${withRange(c, 'eventsPerSecond')} | ${fmt(med(c, 'p50'))} | ${fmt(med(c, 'p99'))} | ${sum(c, 'non2xx')} / ${sum(c, 'errors')} (${sum(c, 'timeouts')})${failed} | ${fmt(med(c, 'targetCpu'))} | ${fmt(med(c, 'loadCpu'))} | ${fmt(med(c, 'otherCpu'))} | ${c.kind === 'fastify' ? '1.00' : ratio(med(c, 'eventsPerSecond'), med(fastify, 'eventsPerSecond'))} | ${c.kind === 'fastify' ? '–' : ratio(med(c, 'eventsPerSecond'), med(rawC, 'eventsPerSecond'))} |`,
+      `| ${name} | ${c.kind === 'fastify' ? '–' : storeLabel(c.store)} | ${c.batch} | ${c.connections} | ${withRange(c, 'requestsPerSecond')} | ${withRange(c, 'eventsPerSecond')} | ${fmt(med(c, 'p50'))} | ${fmt(med(c, 'p99'))} | ${sum(c, 'non2xx')} / ${sum(c, 'errors')} (${sum(c, 'timeouts')})${failed} | ${fmt(med(c, 'targetCpu'))} | ${c.kind === 'fastify' ? '–' : fmt(med(c, 'kibPerEvent'))} | ${fmt(med(c, 'loadCpu'))} | ${fmt(med(c, 'otherCpu'))} | ${c.kind === 'fastify' ? '1.00' : ratio(med(c, 'eventsPerSecond'), med(fastify, 'eventsPerSecond'))} | ${c.kind === 'fastify' ? '–' : ratio(med(c, 'eventsPerSecond'), med(rawC, 'eventsPerSecond'))} |`,
     );
   }
   p();
   p('### (b) Raw SQLite ceiling');
   p();
-  p('| rows before | events/txn | events/s median (min–max) | transactions/s | process CPU % |');
-  p('|---|---|---|---|---|');
+  p(
+    '| rows before | events/txn | events/s median (min–max) | transactions/s | process CPU % | disk KiB written / event |',
+  );
+  p('|---|---|---|---|---|---|');
   for (const c of raw) {
     p(
-      `| ${c.store === 'empty' ? '0' : fmt(rawPrefill?.rows)} | ${c.batch} | ${withRange(c, 'eventsPerSecond')} | ${fmt(med(c, 'transactionsPerSecond'))} | ${fmt(med(c, 'cpuPercent'))} |`,
+      `| ${c.store === 'empty' ? '0' : fmt(rawPrefill?.rows)} | ${c.batch} | ${withRange(c, 'eventsPerSecond')} | ${fmt(med(c, 'transactionsPerSecond'))} | ${fmt(med(c, 'cpuPercent'))} | ${fmt(med(c, 'kibPerEvent'))} |`,
     );
   }
   p();
@@ -444,8 +470,51 @@ function writeSection(markdown) {
 
 // ---------- main ----------
 
+const order = (c) =>
+  ['fastify', 'server'].indexOf(c.kind) * 1000 + (c.store === 'empty' ? 0 : 500) + c.batch + c.connections / 100;
+
+function buildServerHead() {
+  const dir = join(repoRoot, 'bench', '.bench-tmp', 'server-head');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execSync(
+    `git archive HEAD packages/server/src packages/server/package.json tsconfig.base.json | tar -x -C '${dir}'`,
+    { cwd: repoRoot },
+  );
+  const pkg = join(dir, 'packages', 'server');
+  execFileSync(
+    join(repoRoot, 'node_modules', '.bin', 'tsup'),
+    ['src/index.ts', '--format', 'esm', '--target', 'node20', '--platform', 'node', '--out-dir', 'dist', '--silent'],
+    { cwd: pkg, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  return join(pkg, 'dist', 'index.js');
+}
+
+function serverDistStamp() {
+  try {
+    const file = serverModule.startsWith('/') ? serverModule : join(repoRoot, 'packages', 'server', 'dist', 'index.js');
+    return `${statSync(file).mtimeMs}:${statSync(file).size}`;
+  } catch {
+    return 'none';
+  }
+}
+
 async function main() {
   const t0 = Date.now();
+  let serverCommit = 'unknown';
+  try {
+    serverCommit = execSync('git log -1 --format="%h %cI" -- packages/server', { cwd: repoRoot }).toString().trim();
+    if (!opts.serverHead) {
+      const dirty = execSync('git status --porcelain -- packages/server/src', { cwd: repoRoot }).toString().trim();
+      if (dirty) serverCommit += ' + uncommitted changes in packages/server/src';
+    }
+  } catch {}
+  if (opts.serverHead) {
+    serverModule = buildServerHead();
+    process.env.ODPKIT_SERVER_MODULE = serverModule;
+    serverCommit += ' (git HEAD, built by the harness)';
+    log(`built the committed server into ${serverModule}`);
+  }
   let serverAvailable = false;
   try {
     const m = await import(serverModule);
@@ -454,12 +523,6 @@ async function main() {
     log(`cannot import ${serverModule}: ${error.message}`);
   }
   if (!serverAvailable) log(`${serverModule} has no startServer: measuring the ceilings only`);
-  let serverCommit = 'unknown';
-  try {
-    serverCommit = execSync('git log -1 --format="%h %cI" -- packages/server', { cwd: repoRoot }).toString().trim();
-    const dirty = execSync('git status --porcelain -- packages/server', { cwd: repoRoot }).toString().trim();
-    if (dirty) serverCommit += ' (+ uncommitted changes in packages/server)';
-  } catch {}
   const { makeBodyGenerator, makeEventPool } = await import('./events.mjs');
   const pool = makeEventPool();
   const meta = {
@@ -479,35 +542,60 @@ async function main() {
   log(`options ${JSON.stringify(opts)}`);
 
   const results = { http: [], raw: [], prefill: null, rawPrefill: null };
+  const distBefore = serverDistStamp();
 
-  // Ceiling (a): bare Fastify.
-  for (const batch of BATCHES)
-    for (const conns of CONNS) results.http.push(await httpConfig('fastify', 'empty', batch, conns));
-
-  // Ceiling (b): raw SQLite, empty and pre-filled.
-  for (const batch of BATCHES) results.raw.push(rawConfig(batch, null, 'empty'));
+  // Templates for the decay rows first, so that every comparison below can be interleaved rep by rep: the machine is
+  // shared, and a ceiling, the server on an empty store and the server on a full store measured back to back see the
+  // same background load, while measured minutes apart they do not.
   results.rawPrefill = prefillRaw(opts.prefill);
   log(`raw template: ${results.rawPrefill.rows} rows in ${results.rawPrefill.seconds.toFixed(1)} s`);
-  for (const batch of BATCHES) results.raw.push(rawConfig(batch, results.rawPrefill.db, 'prefilled'));
-  rmSync(dirname(results.rawPrefill.db), { recursive: true, force: true });
-
   if (serverAvailable) {
-    for (const batch of BATCHES)
-      for (const conns of CONNS) results.http.push(await httpConfig('server', 'empty', batch, conns));
     try {
       results.prefill = await prefillServer(opts.prefill);
       log(`server template: ${results.prefill.stored} events in ${results.prefill.seconds.toFixed(1)} s`);
-      for (const batch of BATCHES) {
-        for (const conns of opts.decayConns) {
-          results.http.push(await httpConfig('server', 'prefilled', batch, conns, results.prefill.db));
-        }
-      }
     } catch (error) {
-      log(`pre-fill failed: ${error.message}`);
-    } finally {
-      if (results.prefill) rmSync(dirname(results.prefill.db), { recursive: true, force: true });
+      log(`server pre-fill failed: ${error.message}`);
     }
   }
+
+  // Ceiling (b), raw SQLite: per rep, empty then pre-filled, for each batch size.
+  for (const batch of BATCHES) {
+    const empty = { kind: 'raw', store: 'empty', batch, reps: [] };
+    const full = { kind: 'raw', store: 'prefilled', batch, reps: [] };
+    results.raw.push(empty, full);
+    for (let rep = 0; rep < opts.reps; rep++) {
+      rawRepInto(empty, rep, null);
+      rawRepInto(full, rep, results.rawPrefill.db);
+    }
+  }
+  rmSync(dirname(results.rawPrefill.db), { recursive: true, force: true });
+
+  // HTTP: per (batch, conns) and per rep, ceiling (a), then the server on an empty store, then on the pre-filled one.
+  const http = (kind, store, batch, connections) => {
+    const c = { kind, store, batch, connections, reps: [] };
+    results.http.push(c);
+    return c;
+  };
+  const configs = [];
+  for (const batch of BATCHES) {
+    for (const conns of CONNS) {
+      const group = [[http('fastify', 'empty', batch, conns), null]];
+      if (serverAvailable) group.push([http('server', 'empty', batch, conns), null]);
+      if (results.prefill && opts.decayConns.includes(conns)) {
+        group.push([http('server', 'prefilled', batch, conns), results.prefill.db]);
+      }
+      configs.push(group);
+    }
+  }
+  for (const group of configs) {
+    for (let rep = 0; rep < opts.reps; rep++) {
+      for (const [config, template] of group) await httpRepInto(config, rep, template);
+    }
+  }
+  if (results.prefill) rmSync(dirname(results.prefill.db), { recursive: true, force: true });
+  results.http.sort((a, b) => order(a) - order(b));
+  meta.serverDistChanged = serverAvailable && serverDistStamp() !== distBefore;
+  if (meta.serverDistChanged) log('WARNING: packages/server/dist changed during the run');
 
   const markdown = render(results, meta);
   const jsonOut = join(repoRoot, 'bench', '.bench-tmp', 'ingest-results.json');
