@@ -15,7 +15,7 @@ import { createTestSchema, describePg, type TestSchema } from './helpers/pg.js';
  */
 
 const ACCOUNT_KEYS = { publicKey: 'pk_diff', privateKey: 'sk_diff' };
-const GROUPS = 150;
+const GROUPS = 100;
 
 // A seeded generator, so a failure can be replayed by its seed.
 function rng(seed: number) {
@@ -38,7 +38,7 @@ const WINDOW = 8;
 const SLIDE_EVERY = 3;
 const identifierValue = (type: string, i: number) =>
   type === 'email' ? `e${i}@d.io` : type === 'vuid' ? `vuid_${i}` : `${type}-${i}`;
-const HUB_EMAILS = 300;
+const HUB_EMAILS = 100;
 
 function universe(): [string, string][] {
   const ids: [string, string][] = [['fs_user_id', 'hub']];
