@@ -43,7 +43,11 @@ describe('composing the app', () => {
   it("keeps Fastify's JSON parser for plugin routes (the events route's raw parser is encapsulated)", async () => {
     const probe = createApp({
       store,
-      plugins: [async (instance) => instance.post('/v3/echo', async (request) => request.body)],
+      plugins: [
+        async (instance) => {
+          instance.post('/v3/echo', async (request) => request.body);
+        },
+      ],
     });
     try {
       const res = await probe.inject({ method: 'POST', url: '/v3/echo', payload: { a: 1 } });
