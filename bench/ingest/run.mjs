@@ -350,7 +350,7 @@ function render(results, meta) {
   p();
   p(`- Run: ${meta.date}${opts.quick ? ' — **--quick smoke run, not a measurement**' : ''}`);
   p(
-    `- Machine: ${meta.nproc} cores (${meta.cpuModel}), Node ${meta.node}, ${meta.memGiB} GiB RAM; before the run: other processes used ${fmt(meta.idleBefore)}% CPU (of ${meta.nproc * 100}%), 4 KiB write+fdatasync ${fmt(meta.fsyncBefore)}/s. Shared machine: compare ratios within this run, not absolute numbers across runs.`,
+    `- Machine: ${meta.nproc} cores (${meta.cpuModel}), Node ${meta.node}, ${meta.memGiB} GiB RAM; before the run: other processes used ${fmt(meta.idleBefore)}% CPU (of ${meta.nproc * 100}%), 4 KiB write+fdatasync ${fmt(meta.fsyncBefore)}/s (machine-ceilings.md measured 11.3k/s); during the measured seconds, other processes used ${fmt(meta.otherDuring)}% CPU (median over all HTTP reps). Shared machine: compare ratios within this run, not absolute numbers across runs.`,
   );
   p(
     `- Server: \`${serverModule.replace(repoRoot + '/', '')}\` built from ${meta.serverCommit}${meta.serverAvailable ? '' : ' — **not available, server rows skipped**'}${meta.serverDistChanged ? ' — **warning: packages/server/dist changed during the run**' : ''}`,
@@ -595,6 +595,7 @@ async function main() {
   if (results.prefill) rmSync(dirname(results.prefill.db), { recursive: true, force: true });
   results.http.sort((a, b) => order(a) - order(b));
   meta.serverDistChanged = serverAvailable && serverDistStamp() !== distBefore;
+  meta.otherDuring = median(results.http.flatMap((c) => c.reps.filter((r) => !r.failed).map((r) => r.otherCpu)));
   if (meta.serverDistChanged) log('WARNING: packages/server/dist changed during the run');
 
   const markdown = render(results, meta);
