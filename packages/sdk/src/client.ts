@@ -10,6 +10,10 @@ import { createLogger } from './logger.js';
 import { OdpConfigError, type ResolvedOptions, resolveOptions } from './options.js';
 import { defaultTransport } from './platform/default-transport.js';
 import { onProcessExit } from './platform/exit-hook.js';
+import type { SegmentsResult } from './segments/result.js';
+import { SegmentManager } from './segments/segment-manager.js';
+import { OdpUserContext } from './segments/user-context.js';
+import { userKeyFor } from './segments/user-key.js';
 import type {
   DeliverySummary,
   KeyValues,
@@ -20,6 +24,7 @@ import type {
   OdpDataValue,
   OutcomeCode,
   OutcomeListener,
+  SegmentOptionName,
   SendOdpEventInput,
   Transport,
 } from './types.js';
@@ -47,6 +52,7 @@ class OdpClientImpl implements OdpClient {
   private readonly ledger: OutcomeLedger;
   private readonly dispatcher: Dispatcher;
   private readonly poller: DatafilePoller | undefined;
+  private readonly segments: SegmentManager;
   private readonly maxEventBytes: number;
   private readonly unregisterExit: () => void;
   private closing: Promise<DeliverySummary> | undefined;
@@ -60,9 +66,18 @@ class OdpClientImpl implements OdpClient {
     this.maxEventBytes = o.maxEventBytes;
     this.ledger = new OutcomeLedger(this.logger);
     this.dispatcher = new Dispatcher(o, this.transport, this.ledger, this.logger);
+    this.segments = new SegmentManager({
+      post: (r) =>
+        this.transport.request({ method: 'POST', url: r.url, headers: r.headers, body: r.body, timeout: r.timeoutMs }),
+      cacheSize: o.segmentsCacheSize,
+      cacheTimeoutMs: o.segmentsCacheTimeout,
+      requestTimeoutMs: o.segmentsRequestTimeout,
+    });
     this.holder.subscribe((next) => {
       this.loggedOnce.delete('not_integrated');
       this.dispatcher.onConfig(next);
+      // Answers cached under another key, host or segment list may no longer be true.
+      this.segments.reset();
     });
 
     const src = o.source;
@@ -166,6 +181,72 @@ class OdpClientImpl implements OdpClient {
     } catch (err) {
       if (seq !== 0) this.reject(seq, 'invalid_event', `identifyUser: ${errorText(err)}`);
     }
+  }
+
+  async fetchQualifiedSegments(
+    user: string | { key: string; value: string },
+    options: readonly SegmentOptionName[] = [],
+  ): Promise<SegmentsResult> {
+    let who: { key: string; value: string };
+    if (typeof user === 'string') who = { key: userKeyFor(user), value: user };
+    else if (
+      typeof user === 'object' &&
+      user !== null &&
+      typeof user.key === 'string' &&
+      typeof user.value === 'string'
+    ) {
+      who = { key: user.key, value: user.value };
+    } else {
+      return this.segmentsFailed(
+        { key: '?', value: '?' },
+        {
+          ok: false,
+          reason: 'invalid_user_key',
+          message: `user must be a string id or { key, value } (got ${describeValue(user)})`,
+        },
+      );
+    }
+    if (who.value === '') {
+      return this.segmentsFailed(who, { ok: false, reason: 'invalid_user_key', message: 'the user id is empty' });
+    }
+    if (this.closing !== undefined) {
+      return this.segmentsFailed(who, { ok: false, reason: 'closed', message: 'the client is closed' });
+    }
+    // A datafile still on its way: give the fetch in progress its chance rather than answer "unknown" at once.
+    if (this.holder.state.state === 'pending' && this.poller) await this.poller.fetchNow();
+    const cfg = this.holder.state;
+    if (cfg.state === 'pending') {
+      const why = this.poller?.lastError ?? 'no configuration';
+      return this.segmentsFailed(who, {
+        ok: false,
+        reason: 'config_pending',
+        message: `ODP configuration unavailable: ${why}`,
+      });
+    }
+    if (cfg.state === 'not_integrated') {
+      return this.segmentsFailed(who, { ok: false, reason: 'not_integrated', message: cfg.reason });
+    }
+    const result = await this.segments.fetch(cfg, who.key, who.value, options);
+    return result.ok ? result : this.segmentsFailed(who, result);
+  }
+
+  createUserContext(userId: string, attributes: Record<string, unknown> = {}): OdpUserContext {
+    if (typeof userId !== 'string' || userId === '') {
+      throw new TypeError(`odpkit: createUserContext needs a non-empty string user id (got ${describeValue(userId)})`);
+    }
+    if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+      throw new TypeError(
+        `odpkit: createUserContext attributes must be a plain object (got ${describeValue(attributes)})`,
+      );
+    }
+    return new OdpUserContext(userId, attributes, (who, options) => this.fetchQualifiedSegments(who, options));
+  }
+
+  private segmentsFailed(who: { key: string; value: string }, failure: SegmentsResult & { ok: false }): SegmentsResult {
+    // An unknown user is an expected answer for new visitors, not a fault of the application or the server.
+    const log = failure.reason === 'invalid_identifier' ? this.logger.warn : this.logger.error;
+    log.call(this.logger, `segments fetch failed for ${who.key}=${who.value} (${failure.reason}): ${failure.message}`);
+    return failure;
   }
 
   on(event: 'event', listener: OutcomeListener): void {

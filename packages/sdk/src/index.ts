@@ -4,6 +4,9 @@ export { OdpConfigError } from './options.js';
 export { createFetchTransport } from './platform/fetch-transport.js';
 export { createNodeTransport } from './platform/node-transport.js';
 export { TimeoutError } from './platform/timeout-error.js';
+export type { SegmentsFailure, SegmentsFailureReason, SegmentsResult, SegmentsSuccess } from './segments/result.js';
+export { SegmentOption } from './segments/result.js';
+export { OdpUserContext } from './segments/user-context.js';
 export type {
   DeliverySummary,
   DirectOdpConfig,
@@ -21,6 +24,7 @@ export type {
   OutcomeCode,
   OutcomeCounts,
   OutcomeListener,
+  SegmentOptionName,
   SendOdpEventInput,
   Transport,
   TransportRequest,

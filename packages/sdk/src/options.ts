@@ -21,6 +21,9 @@ export interface ResolvedOptions {
   maxQueueBytes: number;
   maxEventBytes: number;
   maxInFlight: number;
+  segmentsCacheSize: number;
+  segmentsCacheTimeout: number;
+  segmentsRequestTimeout: number;
   logger: Logger | undefined;
   logLevel: LogLevel;
   transport: Transport | undefined;
@@ -40,6 +43,9 @@ export const DEFAULTS = {
   maxQueueBytes: 64 * 1024 * 1024,
   maxEventBytes: 64 * 1024,
   maxInFlight: 4,
+  // The official SDKs' segment cache: 10,000 users for 10 minutes.
+  segmentsCacheSize: 10_000,
+  segmentsCacheTimeout: 600_000,
 } as const;
 
 // The ODP-compatible server accepts at most 1,000 events per request.
@@ -147,6 +153,14 @@ export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOpti
     maxQueueBytes: int(opts, 'maxQueueBytes', DEFAULTS.maxQueueBytes, 1),
     maxEventBytes: int(opts, 'maxEventBytes', DEFAULTS.maxEventBytes, 64),
     maxInFlight: int(opts, 'maxInFlight', DEFAULTS.maxInFlight, 1, 256),
+    segmentsCacheSize: int(opts, 'segmentsCacheSize', DEFAULTS.segmentsCacheSize, 0),
+    segmentsCacheTimeout: num(opts, 'segmentsCacheTimeout', DEFAULTS.segmentsCacheTimeout, 0),
+    segmentsRequestTimeout: num(
+      opts,
+      'segmentsRequestTimeout',
+      num(opts, 'requestTimeout', DEFAULTS.requestTimeout, 1),
+      1,
+    ),
     logger: l,
     logLevel,
     transport: t,

@@ -1,3 +1,6 @@
+import type { SegmentsResult } from './segments/result.js';
+import type { OdpUserContext } from './segments/user-context.js';
+
 /** One ODP event exactly as it goes on the wire (key order: type, action, identifiers, data). */
 export interface OdpEvent {
   type: string;
@@ -150,6 +153,12 @@ export interface OdpClientOptions {
   maxEventBytes?: number;
   /** Requests in flight (and so connections per host). Default 4. */
   maxInFlight?: number;
+  /** Users whose qualified segments are cached. Default 10_000; 0 disables the cache. */
+  segmentsCacheSize?: number;
+  /** ms a cached answer stays valid. Default 600_000; 0 means it never expires. */
+  segmentsCacheTimeout?: number;
+  /** ms for one segments request. Default: requestTimeout. */
+  segmentsRequestTimeout?: number;
   logger?: Logger;
   /** Default 'warn'. */
   logLevel?: LogLevel;
@@ -169,7 +178,21 @@ export interface OdpClient {
   close(): Promise<DeliverySummary>;
   /** The current ODP configuration as the client understands it. */
   readonly config: OdpConfigState;
+  /**
+   * The segments (of the configuration's segments to check) a user qualifies for. A string is a user id, asked
+   * by `vuid` when it starts with `vuid_` and by `fs_user_id` otherwise; `{ key, value }` asks by any identifier.
+   * Options: 'IGNORE_CACHE' (neither read nor write the cache), 'RESET_CACHE' (empty it first). Never rejects:
+   * a failure resolves with its reason.
+   */
+  fetchQualifiedSegments(
+    user: string | { key: string; value: string },
+    options?: readonly SegmentOptionName[],
+  ): Promise<SegmentsResult>;
+  /** A user for flag decisions: fetch its segments once, then ask isQualifiedFor(name). */
+  createUserContext(userId: string, attributes?: Record<string, unknown>): OdpUserContext;
 }
+
+export type SegmentOptionName = 'IGNORE_CACHE' | 'RESET_CACHE' | (string & {});
 
 export type OdpConfigState =
   | { state: 'pending' }
