@@ -3,7 +3,7 @@
 // per 100k-event window, so the empty-store rate can be compared with the rate at 1M.
 // Usage: npm run build -w @odpkit/server && node packages/server/scripts/ingest-1m.mjs [batch=10] [group=50] [total=1000000]
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccount, openSqliteStore, validateBatch } from '../dist/index.js';
@@ -11,6 +11,7 @@ import { createAccount, openSqliteStore, validateBatch } from '../dist/index.js'
 const [batchSize = 10, group = 50, total = 1_000_000] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'odpkit-1m-'));
 const store = openSqliteStore(join(dir, 'db.sqlite'));
+const t0 = performance.now();
 const account = await createAccount(store);
 const USERS = 200_000;
 
@@ -49,5 +50,8 @@ while (done < total) {
     windowEvents = 0;
   }
 }
+console.log(
+  `total: ${Math.round(done / ((performance.now() - t0) / 1000))} events/s; WAL ${(statSync(join(dir, 'db.sqlite-wal')).size / 1e6).toFixed(1)} MB`,
+);
 await store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,6 @@ import type {
   Store,
   StoredEvent,
 } from '../store.js';
-import { type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { dedupKey } from './dedup-key.js';
 import { applyPragmas, migrate } from './schema.js';
 
@@ -21,8 +20,6 @@ export interface SqliteStoreOptions {
   /** Page cache in MiB; large enough to hold the dedup and identity trees' hot pages at millions of rows. */
   cacheMiB?: number;
   now?: () => number;
-  /** Run WAL checkpoints on a worker thread every this many ms (file databases; 0 = inside commits, SQLite's default). */
-  checkpointIntervalMs?: number;
 }
 
 interface AccountRow {
@@ -62,14 +59,6 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   applyPragmas(db, options.cacheMiB ?? 64);
   migrate(db);
   const now = options.now ?? Date.now;
-  const interval = options.checkpointIntervalMs ?? 100;
-  let checkpointer: Checkpointer | null = null;
-  if (interval > 0 && path !== ':memory:' && path !== '') {
-    db.pragma('wal_autocheckpoint = 50000'); // fallback only: 200 MB of WAL if the worker falls behind
-    checkpointer = startCheckpointer(path, interval, (message) =>
-      process.emitWarning(`odpkit checkpointer: ${message}`),
-    );
-  }
 
   const q = {
     dedup: db.prepare('INSERT OR IGNORE INTO dedup (account_id, key) VALUES (?, ?)'),
@@ -328,9 +317,6 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
 
     async close() {
-      const c = checkpointer;
-      checkpointer = null;
-      await c?.stop();
       if (db.open) db.close();
     },
   };
