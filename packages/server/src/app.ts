@@ -6,8 +6,10 @@ import { errorBody } from './http/errors.js';
 import { eventsRoutes } from './http/events.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
+import { segmentsRoutes } from './http/segments.js';
 import { createGroupCommitter } from './ingest/group-commit.js';
 import { createMetrics } from './metrics/metrics.js';
+import { SegmentService } from './segments/service.js';
 import type { Store } from './store/store.js';
 import './http/context.js';
 
@@ -22,7 +24,7 @@ export interface AppOptions {
   now?: () => number;
   /** The account whose private key reads /metrics; omitted: any account's private key. */
   operatorAccountId?: string;
-  /** Route plugins registered after the built-in ones, with `app.odpkit` available (e.g. GraphQL, issue 4). */
+  /** Route plugins registered after the built-in ones, with `app.odpkit` available. */
   plugins?: FastifyPluginAsync[];
   /** Process metrics (CPU, memory, event loop) in /metrics; off by default because they are per process. */
   defaultMetrics?: boolean;
@@ -57,6 +59,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     metrics,
     limits,
     committer,
+    segments: new SegmentService(options.store, { clock: now }),
     now,
     operatorAccountId: options.operatorAccountId ?? null,
   });
@@ -94,6 +97,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.register(healthRoutes);
   app.register(metricsRoutes);
   app.register(adminRoutes);
+  app.register(segmentsRoutes);
   for (const plugin of options.plugins ?? []) app.register(plugin);
   return app;
 }

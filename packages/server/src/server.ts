@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ensureDefaultAccount } from './accounts/accounts.js';
 import { type AppOptions, createApp } from './app.js';
@@ -13,7 +14,10 @@ export interface ServerOptions extends Omit<AppOptions, 'store' | 'operatorAccou
   db?: string;
   publicKey?: string;
   privateKey?: string;
-  /** Reserved for segment definitions loaded from a file (issue 4); ignored for now. */
+  /**
+   * A segment file (JSON array of definitions) applied to the default account before listening: definitions in the
+   * file are created or replaced, others are kept. An invalid file stops the start with every error listed.
+   */
   segmentsFile?: string;
   /** SQLite page cache in MiB. */
   cacheMiB?: number;
@@ -55,6 +59,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       store,
       operatorAccountId: account.id,
     });
+    if (options.segmentsFile !== undefined) await applySegmentsFile(app, account.id, options.segmentsFile);
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);
@@ -80,4 +85,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await store.close();
     throw err;
   }
+}
+
+async function applySegmentsFile(app: FastifyInstance, accountId: string, file: string): Promise<void> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read the segment file ${file}: ${(err as Error).message}`);
+  }
+  const result = await app.odpkit.segments.applyFile(accountId, json);
+  if (!result.ok) throw new Error(`the segment file ${file} is invalid:\n  ${result.errors.join('\n  ')}`);
+  app.log.info(
+    { created: result.created, updated: result.updated, unchanged: result.unchanged },
+    `segments applied from ${file}`,
+  );
 }

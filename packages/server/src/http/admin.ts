@@ -6,7 +6,7 @@ const RECENT_EVENTS = 20;
 
 /** The admin read API (private key). Every query is scoped to the key's account: another account's data is a 404. */
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
-  const { store } = app.odpkit;
+  const { store, segments } = app.odpkit;
   app.addHook('onRequest', requireAccount('private'));
 
   app.get('/admin/v1/customers', async (request, reply) => {
@@ -20,9 +20,10 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     const customer = await store.lookupCustomer(accountId, key, value);
     if (customer === null)
       return sendError(reply, 404, { message: `no customer with ${key} = ${JSON.stringify(value)}` });
-    const [eventCount, recent] = await Promise.all([
+    const [eventCount, recent, memberOf] = await Promise.all([
       store.customerEventCount(accountId, customer.customerId),
       store.customerEvents(accountId, customer.customerId, { limit: RECENT_EVENTS }),
+      segments.membership(accountId, customer),
     ]);
     return {
       customer_id: customer.customerId,
@@ -35,8 +36,8 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         data: e.data,
         received_at: new Date(e.receivedAt).toISOString(),
       })),
-      // Filled by the segments engine (issue 4).
-      segments: [],
+      // The account's segments this customer qualifies for now.
+      segments: memberOf,
     };
   });
 
