@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { customer } from './commands/customer.js';
+import { applySegments, checkSegments, listSegments } from './commands/segments.js';
 import { send } from './commands/send.js';
 import { serve } from './commands/serve.js';
 import { defaults } from './env.js';
@@ -48,6 +49,42 @@ program
   .option('--json', 'print the raw JSON')
   .action(async (pair: string, flags) => {
     process.exitCode = await customer(pair, { ...flags, url: flags.host });
+  });
+
+const segments = program.command('segments').description('segment definitions and qualification');
+
+segments
+  .command('apply')
+  .description('create or replace the definitions of a segment file (JSON array)')
+  .argument('<file>', 'the segment file')
+  .option('--replace', 'also delete the definitions the file does not have')
+  .option('--host <url>', 'server URL (env ODPKIT_URL)', defaults.url())
+  .option('--private-key <key>', 'private key (env ODPKIT_PRIVATE_KEY)')
+  .action(async (file: string, flags) => {
+    process.exitCode = await applySegments(file, { ...flags, url: flags.host });
+  });
+
+segments
+  .command('list')
+  .description("the account's segment definitions")
+  .option('--host <url>', 'server URL (env ODPKIT_URL)', defaults.url())
+  .option('--private-key <key>', 'private key (env ODPKIT_PRIVATE_KEY)')
+  .option('--json', 'print the definitions as JSON')
+  .action(async (flags) => {
+    process.exitCode = await listSegments({ ...flags, url: flags.host });
+  });
+
+segments
+  .command('check')
+  .description('which segments a customer qualifies for, asked through @odpkit/sdk')
+  .argument('<key=value>', 'an identifier, e.g. fs_user_id=user123')
+  .option('--segments <a,b>', 'segments to check (default: every segment the account defines; needs the private key)')
+  .option('--host <url>', 'server URL (env ODPKIT_URL)', defaults.url())
+  .option('--api-key <key>', 'public key (env ODPKIT_PUBLIC_KEY)')
+  .option('--private-key <key>', 'private key, to list the segments when --segments is not given')
+  .option('--timeout <ms>', 'request timeout in milliseconds', '10000')
+  .action(async (pair: string, flags) => {
+    process.exitCode = await checkSegments(pair, { ...flags, url: flags.host });
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,5 +1,5 @@
-import { defaults } from '../env.js';
-import { parsePair, UsageError } from '../pairs.js';
+import { adminRequest } from '../admin-request.js';
+import { parsePair } from '../pairs.js';
 
 export interface CustomerFlags {
   url: string;
@@ -9,30 +9,13 @@ export interface CustomerFlags {
 
 /** `odpkit customer key=value`: the stitched profile from the admin API (private key). */
 export async function customer(pair: string, flags: CustomerFlags): Promise<number> {
-  const privateKey = flags.privateKey ?? defaults.privateKey();
-  if (!privateKey) throw new UsageError('the private key is needed: --private-key K or ODPKIT_PRIVATE_KEY');
   const [key, value] = parsePair(pair, 'identifier');
-  const url = new URL('/admin/v1/customers', flags.url);
-  url.searchParams.set('key', key);
-  url.searchParams.set('value', value);
-  const res = await fetch(url, { headers: { 'x-api-key': privateKey } });
-  const text = await res.text();
-  if (!res.ok) {
-    process.stderr.write(`${res.status} ${describeError(text)}\n`);
-    return 1;
-  }
-  const body = JSON.parse(text) as Record<string, unknown>;
+  const query = new URLSearchParams({ key, value });
+  const res = await adminRequest(flags, `/admin/v1/customers?${query}`);
+  if (!res.ok) return res.fail();
+  const body = res.body as Record<string, unknown>;
   process.stdout.write(flags.json ? `${JSON.stringify(body, null, 2)}\n` : formatCustomer(body));
   return 0;
-}
-
-function describeError(text: string): string {
-  try {
-    const body = JSON.parse(text) as { title?: string; detail?: unknown };
-    return `${body.title ?? ''}: ${typeof body.detail === 'string' ? body.detail : JSON.stringify(body.detail)}`;
-  } catch {
-    return text.slice(0, 500);
-  }
 }
 
 interface RecentEvent {

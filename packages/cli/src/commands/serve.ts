@@ -35,7 +35,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // Plain lines on stdout (logs go to stderr) so scripts can read the URL and keys.
   process.stdout.write(
     `odpkit listening on ${server.url}\n` +
-      `database: ${flags.db}\n` +
+      `database: ${redact(flags.db)}\n` +
       `public key (events, GraphQL): ${server.account.publicKey}\n` +
       `private key (admin API; keep it secret): ${server.account.privateKey}\n`,
   );
@@ -54,4 +54,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** A PostgreSQL URL may carry a password; it must not end up in terminal scrollback or logs. */
+export function redact(db: string): string {
+  try {
+    const url = new URL(db);
+    if (url.password) url.password = '***';
+    return url.protocol.startsWith('postgres') ? url.toString() : db;
+  } catch {
+    return db;
+  }
 }
