@@ -30,7 +30,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     publicKey: flags.publicKey ?? defaults.publicKey(),
     privateKey: flags.privateKey ?? defaults.privateKey(),
     segmentsFile: flags.segments,
-    logger: flags.quiet ? false : { level: process.env.ODPKIT_LOG_LEVEL ?? 'info' },
+    // Structured logs on stderr, so stdout carries only the lines below that scripts read.
+    logger: flags.quiet ? false : { level: process.env.ODPKIT_LOG_LEVEL ?? 'info', stream: process.stderr },
   });
   // Plain lines on stdout (logs go to stderr) so scripts can read the URL and keys.
   process.stdout.write(
