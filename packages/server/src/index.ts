@@ -9,11 +9,11 @@ export { errorBody, sendError } from './http/errors.js';
 export { isDenied, isHighConfidence, normaliseKey, normaliseValue } from './ingest/identifiers.js';
 export { MAX_VALUES_PER_TYPE } from './ingest/stitch.js';
 export { validateBatch } from './ingest/validate.js';
+export { parseSegmentDefinition, parseSegmentFile } from './segments/definition.js';
+export { type ApplyResult, type AudienceState, SegmentService } from './segments/service.js';
 export { DEFAULT_DB, openStore, type RunningServer, type ServerOptions, startServer } from './server.js';
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres/pg-store.js';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
-export { type ApplyResult, type AudienceState, SegmentService } from './segments/service.js';
-export { parseSegmentDefinition, parseSegmentFile } from './segments/definition.js';
 export type {
   Account,
   AccountStats,
