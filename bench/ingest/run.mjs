@@ -6,7 +6,7 @@
 // Options: --reps N --warmup S --duration S --raw-duration S --prefill N --decay-conns 10,50
 //          --no-write --write --profile (server child with --cpu-prof, into bench/.bench-tmp/profiles)
 //          --server-head: measure packages/server as committed at git HEAD (exported and built with tsup into
-//            bench/.bench-tmp/server-head) instead of packages/server/dist, which reflects the working tree and can
+//            this run's temp dir) instead of packages/server/dist, which reflects the working tree and can
 //            be rebuilt by someone else during the run.
 // Without --server-head, build the server first: npm run build -w @odpkit/server
 //
@@ -474,8 +474,7 @@ const order = (c) =>
   ['fastify', 'server'].indexOf(c.kind) * 1000 + (c.store === 'empty' ? 0 : 500) + c.batch + c.connections / 100;
 
 function buildServerHead() {
-  const dir = join(repoRoot, 'bench', '.bench-tmp', 'server-head');
-  rmSync(dir, { recursive: true, force: true });
+  const dir = join(tmpRoot, 'server-head'); // per run: two runs at once must not rebuild each other's server
   mkdirSync(dir, { recursive: true });
   execSync(
     `git archive HEAD packages/server/src packages/server/package.json tsconfig.base.json | tar -x -C '${dir}'`,
@@ -599,7 +598,7 @@ async function main() {
   if (meta.serverDistChanged) log('WARNING: packages/server/dist changed during the run');
 
   const markdown = render(results, meta);
-  const jsonOut = join(repoRoot, 'bench', '.bench-tmp', 'ingest-results.json');
+  const jsonOut = join(repoRoot, 'bench', '.bench-tmp', `ingest-results-${process.pid}.json`);
   writeFileSync(jsonOut, JSON.stringify({ meta, opts, results }, null, 2));
   console.log(markdown);
   if (opts.write) {
