@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { authenticate, type RunningServer, startServer } from '@odpkit/server';
-import type { FastifyInstance } from 'fastify';
+import { type RunningServer, startServer } from '@odpkit/server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { graphqlRoute } from '../src/graphql/route.js';
-import { SegmentService } from '../src/segments/service.js';
 import { createTestSchema, describePg, type TestSchema } from './helpers/pg.js';
 import { postEvents, request, type TestEvent } from './helpers.js';
 
@@ -19,11 +16,6 @@ const QUERY =
   'query($userId: String, $audiences: [String]) {customer(fs_user_id: $userId) {audiences(subset: $audiences) {edges {node {name state}}}}}';
 const SEGMENTS = ['bought_twice', 'has_email'];
 const PERSONS = 40;
-
-async function withGraphql(instance: FastifyInstance): Promise<void> {
-  const segments = new SegmentService(instance.odpkit.store);
-  await instance.register(graphqlRoute, { segments, authenticate: (request) => authenticate(request, 'public') });
-}
 
 async function states(node: RunningServer, userId: string): Promise<unknown> {
   const res = await request(node.url, {
@@ -54,10 +46,9 @@ describePg('segment answers from two nodes on one PostgreSQL', () => {
 
   beforeAll(async () => {
     schema = await createTestSchema();
-    const start = () =>
-      startServer({ port: 0, db: schema.url, logger: false, ...keys, plugins: [async (i) => withGraphql(i)] });
+    const start = () => startServer({ port: 0, db: schema.url, logger: false, ...keys });
     [a, b] = await Promise.all([start(), start()]);
-    const applied = await new SegmentService(a.store).applyFile(a.account.id, [
+    const applied = await a.app.odpkit.segments.applyFile(a.account.id, [
       { name: 'bought_twice', condition: { event: { action: 'purchased' }, count: { gte: 2 } } },
       { name: 'has_email', condition: { identifier: 'email' } },
     ]);
