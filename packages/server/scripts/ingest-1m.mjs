@@ -3,10 +3,13 @@
 // per 100k-event window, so the empty-store rate can be compared with the rate at 1M.
 // Usage: npm run build -w @odpkit/server && node packages/server/scripts/ingest-1m.mjs [batch=10] [group=50] [total=1000000]
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccount, openSqliteStore, validateBatch } from '../dist/index.js';
+
+// Bytes this process wrote to storage (Linux): a measure of write amplification that machine noise does not move.
+const writtenBytes = () => Number(/^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
 
 const [batchSize = 10, group = 50, total = 1_000_000] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'odpkit-1m-'));
@@ -32,6 +35,7 @@ function body() {
 let done = 0;
 let windowStart = performance.now();
 let windowEvents = 0;
+let windowBytes = writtenBytes();
 while (done < total) {
   const batches = [];
   for (let g = 0; g < group; g++) {
@@ -43,9 +47,12 @@ while (done < total) {
   windowEvents += batchSize * group;
   if (windowEvents >= 100_000) {
     const s = (performance.now() - windowStart) / 1000;
+    const bytes = writtenBytes();
+    const kib = ((bytes - windowBytes) / windowEvents / 1024).toFixed(1);
     console.log(
-      `${String(done - windowEvents).padStart(8)}..${done}: ${Math.round(windowEvents / s)} events/s (incl. parse+validate)`,
+      `${String(done - windowEvents).padStart(8)}..${done}: ${Math.round(windowEvents / s)} events/s (incl. parse+validate), ${kib} KiB written/event`,
     );
+    windowBytes = bytes;
     windowStart = performance.now();
     windowEvents = 0;
   }
