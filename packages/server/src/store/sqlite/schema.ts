@@ -5,8 +5,8 @@ import type Database from 'better-sqlite3';
  * - `events` is append-only with an INTEGER PRIMARY KEY: every insert lands on the last page.
  * - The idempotence id lives in its own WITHOUT ROWID table keyed (account, key), where a UUID is stored as a 16-byte
  *   BLOB instead of 36 characters of text: a random key lands on a random B-tree page whatever we do, so the win is
- *   making the tree small (about 3× smaller than a text UNIQUE index plus its rowid) so it stays in the page cache and
- *   each commit dirties fewer pages.
+ *   making the tree small (entries about half the size of a text UNIQUE index's, which also carries a rowid) so it
+ *   stays in the page cache and each commit dirties fewer pages.
  * - `identities` is keyed (account, type, value) so a look-up is one B-tree probe; `identities_by_customer` serves
  *   merges and profile reads. Customer ids are global integers in creation order ("older" = smaller).
  * - `events_by_customer` (account, customer, received_at) makes a customer's history one range scan at any table size.
