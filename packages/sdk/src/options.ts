@@ -32,7 +32,7 @@ export interface ResolvedOptions {
 export const DEFAULTS = {
   datafilePollInterval: 300_000,
   batchSize: 10,
-  maxBatchSize: 100,
+  maxBatchSize: 500,
   flushInterval: 1000,
   requestTimeout: 10_000,
   maxRetries: 3,

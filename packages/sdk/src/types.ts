@@ -132,7 +132,7 @@ export interface OdpClientOptions {
   batchSize?: number;
   /**
    * Most events one request may carry when more are already waiting for a free request slot (a backlog).
-   * Default 100 (1 when flushInterval is 0); set it equal to batchSize for requests of exactly batchSize.
+   * Default 500 (1 when flushInterval is 0); set it equal to batchSize for requests of exactly batchSize.
    */
   maxBatchSize?: number;
   /** ms an event may wait for its batch to fill. Default 1000; 0 sends each event on its own. */
