@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminGet, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { adminGet, describeStores, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
 
-describe('deduplication on (account, idempotence_id)', () => {
+describeStores('deduplication on (account, idempotence_id)', (store) => {
   let server: TestServer;
   const count = async (fsUserId: string) => {
     const c = await server.store.lookupCustomer(server.account.id, 'fs_user_id', fsUserId);
@@ -9,9 +9,9 @@ describe('deduplication on (account, idempotence_id)', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ store });
   });
-  afterAll(() => server.close());
+  afterAll(() => server?.close());
 
   it('stores a batch sent twice once; both sends get 202', async () => {
     const batch = Array.from({ length: 5 }, (_, i) => event({ fs_user_id: 'dup-twice' }, { i }));

@@ -24,6 +24,7 @@ function startChild(db: string): Promise<{ proc: ChildProcess; url: string; publ
   });
 }
 
+// SQLite-only: it kills a process and reopens its file. The PostgreSQL equivalent is pg-sigkill.test.ts.
 describe('acknowledged means durable', () => {
   const dir = mkdtempSync(join(tmpdir(), 'odpkit-sigkill-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

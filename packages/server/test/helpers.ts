@@ -4,25 +4,84 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, type ServerOptions, startServer } from '@odpkit/server';
+import { describe } from 'vitest';
+import { createTestSchema, describePg, type TestSchema } from './helpers/pg.js';
 
 /** A fixed clock, so response bodies can be compared whole. */
 export const FIXED_NOW = 1_700_000_000_000;
 export const FIXED_ISO = new Date(FIXED_NOW).toISOString();
 
-export interface TestServer extends RunningServer {
-  dir: string;
+/** The two stores every HTTP-level suite runs against (issue 5: "the same behaviour as SQLite"). */
+export type StoreKind = 'sqlite' | 'postgres';
+
+/**
+ * Defines the block once per store, titled "[sqlite] name" and "[postgres] name". The PostgreSQL block follows
+ * describePg: without ODPKIT_TEST_PG_URL it is skipped loudly (a title saying how to run it, and a warning), unless
+ * ODPKIT_REQUIRE_PG=1, where a missing or unreachable database fails.
+ */
+export function describeStores(name: string, body: (store: StoreKind) => void): void {
+  describe(`[sqlite] ${name}`, () => body('sqlite'));
+  describePg(`[postgres] ${name}`, () => body('postgres'));
 }
 
-/** A real server on 127.0.0.1 with a real SQLite file in a temp dir, silent. */
-export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
+export interface TestDb {
+  store: StoreKind;
+  /** What `--db` is given: a SQLite file path, or a postgres:// URL naming a fresh schema. */
+  db: string;
+  /** The PostgreSQL schema, for the few PG-only tests that look at rows; null for SQLite. */
+  schema: TestSchema | null;
+  /** Deletes the file (and its WAL) or drops the schema. */
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database of the given kind: a SQLite file in a temp dir, or a new PostgreSQL schema. */
+export async function createTestDb(store: StoreKind = 'sqlite'): Promise<TestDb> {
+  if (store === 'postgres') {
+    const schema = await createTestSchema();
+    return { store, db: schema.url, schema, drop: () => schema.drop() };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'odpkit-server-test-'));
-  const server = await startServer({ port: 0, db: join(dir, 'odpkit.db'), logger: false, ...options });
-  const close = server.close.bind(server);
-  return Object.assign(server, {
-    dir,
-    async close() {
-      await close();
+  return {
+    store,
+    db: join(dir, 'odpkit.db'),
+    schema: null,
+    async drop() {
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestServerOptions extends Omit<ServerOptions, 'db'> {
+  /** Which store the server runs on (default SQLite); either way a fresh database, removed on close. */
+  store?: StoreKind;
+}
+
+export interface TestServer extends RunningServer, Omit<TestDb, 'store' | 'drop'> {
+  storeKind: StoreKind;
+}
+
+/** A real server on 127.0.0.1 over a fresh SQLite file or PostgreSQL schema, silent. */
+export async function startTestServer({ store = 'sqlite', ...options }: TestServerOptions = {}): Promise<TestServer> {
+  const testDb = await createTestDb(store);
+  let server: RunningServer;
+  try {
+    server = await startServer({ port: 0, logger: false, ...options, db: testDb.db });
+  } catch (err) {
+    await testDb.drop();
+    throw err;
+  }
+  const close = server.close.bind(server);
+  let closing: Promise<void> | null = null;
+  return Object.assign(server, {
+    storeKind: store,
+    db: testDb.db,
+    schema: testDb.schema,
+    close() {
+      closing ??= (async () => {
+        await close();
+        await testDb.drop();
+      })();
+      return closing;
     },
   });
 }

@@ -1,19 +1,19 @@
 import { type Account, createAccount } from '@odpkit/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminGet, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { adminGet, describeStores, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
 
 // One account never sees or changes another's data: events, identities, dedup keys, admin reads, metrics.
-describe('account isolation', () => {
+describeStores('account isolation', (store) => {
   let server: TestServer;
   let a: Account;
   let b: Account;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ store });
     a = server.account;
     b = await createAccount(server.store);
   });
-  afterAll(() => server.close());
+  afterAll(() => server?.close());
 
   it('keeps identities, customers and dedup keys per account', async () => {
     const shared = event({ email: 'same@x.io', fs_user_id: 'same-user' });

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createOdpClient, type OdpClient } from '@odpkit/sdk';
-import { type RunningServer, startServer } from '@odpkit/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeStores, startTestServer, type TestServer } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -22,13 +22,13 @@ const SEGMENTS = [
 ];
 
 /**
- * The whole loop, with real parts only: the SDK sends events to a running server (SQLite file, segment file
+ * The whole loop, with real parts only: the SDK sends events to a running server (each store, segment file
  * applied at start), the server stitches identities and evaluates segments, and the SDK's user context asks
  * GraphQL which segments the user is in. The server's clock is injected so a window can slide.
  */
-describe('sendOdpEvent → stitching → segments → isQualifiedFor', () => {
+describeStores('sendOdpEvent → stitching → segments → isQualifiedFor', (store) => {
   let dir: string;
-  let server: RunningServer;
+  let server: TestServer;
   let client: OdpClient;
   let now = Date.parse('2026-06-01T00:00:00Z');
 
@@ -36,12 +36,10 @@ describe('sendOdpEvent → stitching → segments → isQualifiedFor', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'odpkit-loop-'));
     const segmentsFile = path.join(dir, 'segments.json');
     writeFileSync(segmentsFile, JSON.stringify(SEGMENTS));
-    server = await startServer({
-      port: 0,
-      db: path.join(dir, 'odpkit.db'),
+    server = await startTestServer({
+      store,
       publicKey: 'pk_loop',
       privateKey: 'sk_loop',
-      logger: false,
       segmentsFile,
       now: () => now,
     });

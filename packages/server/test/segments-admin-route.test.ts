@@ -1,77 +1,44 @@
-import fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminSegmentsRoute } from '../src/segments/admin-route.js';
-import { type SegmentDataSource, SegmentService } from '../src/segments/service.js';
+import { type Account, createAccount } from '@odpkit/server';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeStores, FIXED_NOW, startTestServer, type TestServer } from './helpers.js';
 
-/** In-memory stand-in for the store's segment-definition methods (the store has its own contract suite). */
-class MemorySource implements SegmentDataSource {
-  rows = new Map<string, { definition: unknown; updatedAt: number }>();
-  private key = (accountId: string, name: string) => `${accountId}\u0000${name}`;
-  async lookupCustomer() {
-    return null;
-  }
-  async customerEvents() {
-    return [];
-  }
-  async listSegmentDefinitions(accountId: string) {
-    return [...this.rows]
-      .filter(([k]) => k.startsWith(`${accountId}\u0000`))
-      .map(([k, row]) => ({ name: k.split('\u0000')[1]!, ...row }));
-  }
-  async putSegmentDefinition(accountId: string, name: string, definition: unknown) {
-    this.rows.set(this.key(accountId, name), { definition: structuredClone(definition), updatedAt: 1_700_000_000_000 });
-  }
-  async deleteSegmentDefinition(accountId: string, name: string) {
-    return this.rows.delete(this.key(accountId, name));
-  }
-}
+// The admin segment API through the real server on each store: the route, the segment service and the store's
+// segment definitions together. Account A is the server's default account, B a second one.
+describeStores('admin segment API', (store) => {
+  let server: TestServer;
+  let b: Account;
+  let base: string;
 
-const ADMIN_KEYS: Record<string, { id: string }> = { 'priv-A': { id: 'A' }, 'priv-B': { id: 'B' } };
-let app: FastifyInstance;
-let base: string;
-
-beforeAll(async () => {
-  app = fastify();
-  await app.register(adminSegmentsRoute, {
-    segments: new SegmentService(new MemorySource()),
-    authenticate: async (request) => {
-      const key = request.headers['x-api-key'];
-      return typeof key === 'string' ? (ADMIN_KEYS[key] ?? null) : null;
-    },
+  beforeAll(async () => {
+    server = await startTestServer({ store, now: () => FIXED_NOW });
+    b = await createAccount(server.store);
+    base = `${server.url}/admin/v1/segments`;
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${address.port}/admin/v1/segments`;
-});
+  afterAll(() => server?.close());
 
-afterAll(async () => {
-  await app.close();
-});
+  const privA = () => server.account.privateKey;
+  async function call(method: string, path: string, body?: unknown, key = privA()) {
+    const response = await fetch(base + path, {
+      method,
+      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, json: text === '' ? null : JSON.parse(text) };
+  }
 
-async function call(method: string, path: string, body?: unknown, key = 'priv-A') {
-  const response = await fetch(base + path, {
-    method,
-    headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text === '' ? null : JSON.parse(text) };
-}
+  function expectProblem(json: Record<string, unknown>, status: number, title: string) {
+    expect(Object.keys(json).sort()).toEqual(['detail', 'status', 'timestamp', 'title']);
+    expect(json).toMatchObject({ status, title });
+    expect(Number.isNaN(Date.parse(json['timestamp'] as string))).toBe(false);
+  }
 
-function expectProblem(json: Record<string, unknown>, status: number, title: string) {
-  expect(Object.keys(json).sort()).toEqual(['detail', 'status', 'timestamp', 'title']);
-  expect(json).toMatchObject({ status, title });
-  expect(Number.isNaN(Date.parse(json['timestamp'] as string))).toBe(false);
-}
+  const hasEmail = { description: 'has an email', condition: { identifier: 'email' } };
 
-const hasEmail = { description: 'has an email', condition: { identifier: 'email' } };
-
-describe('admin segment API', () => {
   it('creates (201), replaces (200), reads, lists and deletes (204, then 404)', async () => {
     const created = await call('PUT', '/has_email', hasEmail);
     expect(created.status).toBe(201);
-    expect(created.json).toEqual({ name: 'has_email', ...hasEmail, updatedAt: 1_700_000_000_000 });
+    expect(created.json).toEqual({ name: 'has_email', ...hasEmail, updatedAt: FIXED_NOW });
 
     const replaced = await call('PUT', '/has_email', { name: 'has_email', condition: { identifier: 'vuid' } });
     expect(replaced.status).toBe(200);
@@ -150,7 +117,7 @@ describe('admin segment API', () => {
   it('answers 400 in the problem shape for a body that is not JSON', async () => {
     const response = await fetch(`${base}/x`, {
       method: 'PUT',
-      headers: { 'x-api-key': 'priv-A', 'content-type': 'application/json' },
+      headers: { 'x-api-key': privA(), 'content-type': 'application/json' },
       body: '{"condition": ',
     });
     expect(response.status).toBe(400);
@@ -158,7 +125,7 @@ describe('admin segment API', () => {
   });
 
   it('401 without a valid admin key', async () => {
-    for (const key of ['', 'pub-A', 'priv-Z']) {
+    for (const key of ['', server.account.publicKey, 'sk_not-a-key']) {
       const res = await call('GET', '', undefined, key);
       expect(res.status).toBe(401);
       expectProblem(res.json, 401, 'Unauthorized');
@@ -167,9 +134,9 @@ describe('admin segment API', () => {
 
   it("keeps accounts apart: B neither sees nor deletes A's segments", async () => {
     await call('PUT', '/only_a', hasEmail);
-    expect((await call('GET', '', undefined, 'priv-B')).json.segments).toEqual([]);
-    expect((await call('GET', '/only_a', undefined, 'priv-B')).status).toBe(404);
-    expect((await call('DELETE', '/only_a', undefined, 'priv-B')).status).toBe(404);
+    expect((await call('GET', '', undefined, b.privateKey)).json.segments).toEqual([]);
+    expect((await call('GET', '/only_a', undefined, b.privateKey)).status).toBe(404);
+    expect((await call('DELETE', '/only_a', undefined, b.privateKey)).status).toBe(404);
     expect((await call('GET', '/only_a')).status).toBe(200);
   });
 });
