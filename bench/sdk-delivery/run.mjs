@@ -8,6 +8,7 @@
 //   node bench/sdk-delivery/run.mjs --events 5000 --reps 1  smoke run (prints only)
 // Options: --events N  --reps N  --sdks odpkit,optimizely,segment,posthog  --modes tight,yield  --timeout SECONDS
 //          --write / --no-write (default: write only for a full run of 100,000 events and at least 3 reps)
+//          --render .bench-tmp/sdk-delivery-<date>.json   re-render a saved run (and write it unless --no-write)
 
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -136,6 +137,20 @@ function machineTicks() {
   }
 }
 
+let clockTick = 100;
+try {
+  clockTick = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+} catch {}
+
+function peakRssKbOf(pid) {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 function processTicks(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -176,8 +191,10 @@ async function runOne(sink, sdk, mode, events, timeoutS) {
     }),
   );
   let clientTicks = null;
+  let started = null;
   child.on('message', (msg) => {
-    if (msg.type === 'finished') finished = msg;
+    if (msg.type === 'started') started = msg;
+    else if (msg.type === 'finished') finished = msg;
     else if (msg.type === 'result') {
       result = msg;
       clientTicks = processTicks(child.pid);
@@ -186,17 +203,17 @@ async function runOne(sink, sdk, mode, events, timeoutS) {
 
   // Wait until the sink has every event, the client's event loop ran dry (result arrives by itself), the client
   // died, or the cap is reached; then ask the client to measure and report.
-  const started = Date.now();
+  const forkedAt = Date.now();
   let stopReason = null;
   let stats = null;
   while (result === null && exitCode === null) {
     await sleep(50);
     if (finished === null) {
-      if (Date.now() - started > timeoutS * 1000) stopReason = `cap of ${timeoutS} s reached before close() resolved`;
+      if (Date.now() - forkedAt > timeoutS * 1000) stopReason = `cap of ${timeoutS} s reached before close() resolved`;
     } else {
       stats = (await sink.call('stats')).stats;
       if (stats.unique >= events) stopReason = 'sink has every event';
-      else if (Date.now() - started > timeoutS * 1000) stopReason = `cap of ${timeoutS} s reached`;
+      else if (Date.now() - forkedAt > timeoutS * 1000) stopReason = `cap of ${timeoutS} s reached`;
     }
     if (stopReason) break;
   }
@@ -204,6 +221,29 @@ async function runOne(sink, sdk, mode, events, timeoutS) {
     child.send({ cmd: 'stop', reason: stopReason });
     const deadline = Date.now() + 10000;
     while (result === null && exitCode === null && Date.now() < deadline) await sleep(20);
+  }
+  if (result === null && exitCode === null && started !== null) {
+    // The client did not answer the stop request: measure it from the outside before killing it.
+    const ticks = processTicks(child.pid);
+    clientTicks = ticks;
+    result = {
+      type: 'result',
+      sdk,
+      mode,
+      events,
+      t0: started.t0,
+      tLoop: finished?.tLoop ?? Number.NaN,
+      tFinish: finished?.tFinish ?? Number.NaN,
+      endReason: `${stopReason}; the client did not answer, so it was measured from /proc and killed`,
+      cpuTotalUs: ticks === null ? Number.NaN : (ticks * 1e6) / clockTick - started.cpuAtT0Us,
+      rssBeforeKb: started.rssBeforeKb,
+      peakRssKb: peakRssKbOf(child.pid),
+      summary: null,
+      report: null,
+      finishError: null,
+      measuredFromOutside: true,
+    };
+    child.kill('SIGKILL');
   }
   if (exitCode === null) {
     const killAt = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -255,17 +295,25 @@ function median(xs) {
 }
 
 function fmt(x, digits) {
-  if (!Number.isFinite(x)) return String(x);
+  if (Number.isNaN(x)) return '–';
+  if (!Number.isFinite(x)) return '∞';
   if (digits !== undefined) return x.toFixed(digits);
   if (Math.abs(x) >= 100) return Math.round(x).toLocaleString('en-US');
   if (Math.abs(x) >= 10) return x.toFixed(1);
   return x.toFixed(2);
 }
 
+// median (min–max); runs without a value (NaN: e.g. no event arrived, so no wall time) are left out and counted.
 function cell(values, digits) {
-  const med = fmt(median(values), digits);
-  if (values.length < 2) return med;
-  return `${med} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`;
+  const known = values.filter((v) => !Number.isNaN(v));
+  const none = values.length - known.length;
+  const suffix = none > 0 ? ` [${none} run(s): none]` : '';
+  if (known.length === 0) return `–${suffix}`;
+  const med = fmt(median(known), digits);
+  const lo = Math.min(...known);
+  const hi = Math.max(...known);
+  if (known.length < 2 || lo === hi) return `${med}${suffix}`;
+  return `${med} (${fmt(lo, digits)}–${fmt(hi, digits)})${suffix}`;
 }
 
 function summarize(runs, opts) {
@@ -283,13 +331,13 @@ function summarize(runs, opts) {
 
 function table(groups) {
   const lines = [
-    '| SDK | mode | CPU µs / delivered event | CPU s total | wall s (first send → last event at sink) | peak RSS MB | requests | TCP connections (peak open) | events lost | duplicates | other load (cores) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| SDK | mode | CPU µs / delivered event | CPU s total | wall s (first send → last event at sink) | peak RSS MB | requests | TCP connections | peak open connections | events lost | duplicates | other load (cores) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const g of groups) {
     if (g.ms.length === 0) {
       const why = g.errors[0]?.error ?? g.runs[0]?.skipped ?? 'no run';
-      lines.push(`| ${SDKS[g.sdk].label} | ${g.mode} | not measured: ${why.split('\n')[0].slice(0, 120)} |||||||||`);
+      lines.push(`| ${SDKS[g.sdk].label} | ${g.mode} | not measured: ${why.split('\n')[0].slice(0, 120)} ||||||||||`);
       continue;
     }
     const col = (k, d) =>
@@ -298,7 +346,7 @@ function table(groups) {
         d,
       );
     lines.push(
-      `| ${SDKS[g.sdk].label} | ${g.mode} | ${col('cpuUsPerEvent')} | ${col('cpuS')} | ${col('wallS')} | ${col('peakRssMb', 0)} | ${col('requests', 0)} | ${col('connections', 0)} (${col('peakOpen', 0)}) | ${col('lost', 0)} | ${col('duplicates', 0)} | ${col('otherCores', 2)} |`,
+      `| ${SDKS[g.sdk].label} | ${g.mode} | ${col('cpuUsPerEvent')} | ${col('cpuS')} | ${col('wallS')} | ${col('peakRssMb', 0)} | ${col('requests', 0)} | ${col('connections', 0)} | ${col('peakOpen', 0)} | ${col('lost', 0)} | ${col('duplicates', 0)} | ${col('otherCores', 2)} |`,
     );
   }
   return lines.join('\n');
@@ -447,22 +495,28 @@ async function main() {
     }
   }
   sink.stop();
-  const elapsedS = (Date.now() - startedAt.getTime()) / 1000;
+  const record = { opts, env, versions, skip, command, elapsedS: (Date.now() - startedAt.getTime()) / 1000, runs };
+  const tmp = path.join(repoRoot, '.bench-tmp');
+  mkdirSync(tmp, { recursive: true });
+  const rawFile = path.join(tmp, `sdk-delivery-${env.date.replace(/[:]/g, '')}.json`);
+  writeFileSync(rawFile, JSON.stringify(record, null, 2));
+  console.log(
+    `\nraw results: ${path.relative(repoRoot, rawFile)} (re-render with --render ${path.relative(repoRoot, rawFile)})`,
+  );
+  render(record, opts.write);
+}
 
+// Prints the tables and, if asked, writes them into BENCHMARKS.md.
+function render(record, write) {
+  const { opts, env, versions, runs, skip = {}, elapsedS = Number.NaN } = record;
+  const command = record.command ?? 'node bench/sdk-delivery/run.mjs';
   const groups = summarize(runs, opts);
   const tbl = table(groups);
   const rat = ratios(groups, opts);
   const gl = goal(groups, opts);
   const nts = notes(groups);
   console.log(`\n${tbl}\n\n${rat}\n\n${gl}\n\nnotes:\n${nts.map((n) => `- ${n}`).join('\n')}`);
-
-  const tmp = path.join(repoRoot, '.bench-tmp');
-  mkdirSync(tmp, { recursive: true });
-  const rawFile = path.join(tmp, `sdk-delivery-${env.date.replace(/[:]/g, '')}.json`);
-  writeFileSync(rawFile, JSON.stringify({ opts, env, versions, runs }, null, 2));
-  console.log(`\nraw results: ${path.relative(repoRoot, rawFile)}`);
-
-  if (!opts.write) {
+  if (!write) {
     console.log('BENCHMARKS.md not written (smoke run; pass --write to force)');
     return;
   }
@@ -489,7 +543,7 @@ How to read it:
 - **wall s**: from the first send to the moment the sink received the last event that arrived (same clock,
   \`performance.timeOrigin + performance.now()\` in both processes).
 - **peak RSS**: \`VmHWM\` of the SDK's process (includes Node itself and the SDK's modules).
-- **requests / TCP connections**: as seen by the sink; "peak open" is the most connections open at once.
+- **requests / TCP connections**: as seen by the sink; "peak open" is the most connections open at the same time.
 - **other load**: average number of cores busy with anything other than the SDK's process and the sink during the run
   (from \`/proc/stat\`); this machine is shared, and a high value means that run competed for the CPU.
 - **events lost** = sent − unique events received (every event carries a sequence number the sink checks);
@@ -506,6 +560,17 @@ loses nothing):
 
 ${gl}
 
+What the peers' defaults do with a burst (read in their installed sources; the table shows the effect):
+- official Optimizely: every full batch of 10 is dispatched at once with no bound on requests in flight, through
+  Node's global agent (no socket limit), so a tight loop opens thousands of TCP connections at once; the queue is
+  unbounded; \`close()\` starts the last flush without waiting for it.
+- Segment node: every full batch of 15 is POSTed at once with \`fetch\` and a 10 s timeout; under a burst, requests time
+  out after the sink already received them and are retried (duplicates); \`closeAndFlush()\` gives up after 75 s
+  (its default timeout), and sends a final partial batch only when its 10 s flush timer fires if other batches are
+  still in flight.
+- PostHog node: the queue holds at most 10,000 events and drops the oldest when full; batches of at most 100 go out one
+  request at a time, so a burst of 100,000 keeps only the last ones.
+
 <details><summary>Per-run details</summary>
 
 ${nts.map((n) => `- ${n}`).join('\n')}
@@ -516,7 +581,15 @@ ${nts.map((n) => `- ${n}`).join('\n')}
   console.log(`BENCHMARKS.md: SDK delivery section written`);
 }
 
-main().catch((err) => {
+async function entry() {
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf('--render');
+  if (at === -1) return main();
+  const record = JSON.parse(readFileSync(path.resolve(argv[at + 1]), 'utf8'));
+  render(record, !argv.includes('--no-write'));
+}
+
+entry().catch((err) => {
   console.error(err);
   process.exit(1);
 });

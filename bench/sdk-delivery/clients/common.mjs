@@ -74,12 +74,15 @@ export async function runClient(driver) {
   process.on('message', (msg) => {
     if (msg.cmd === 'stop') stopRequested(msg.reason);
   });
+  process.on('disconnect', () => process.exit(1)); // run.mjs went away: do not linger
 
   const client = await driver.create(port);
   const rssBeforeKb = statusKb('VmRSS');
 
   const cpu0 = process.cpuUsage();
   const t0 = now();
+  // In case this process stops answering (e.g. stuck in GC at the cap), the parent measures it from /proc.
+  process.send({ type: 'started', t0, cpuAtT0Us: cpu0.user + cpu0.system, rssBeforeKb });
   if (mode === 'yield') {
     for (let i = 0; i < events; i++) {
       driver.send(client, i);
