@@ -1,0 +1,44 @@
+// The pre-filled SQLite template of the segments benchmark, cached between runs (also used by bench/postgres for its
+// SQLite comparison at the same data size).
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchTmp, dbBytes, hashFiles, here, log, repoRoot, rmDir, runNodeJson } from './common.mjs';
+import { GENERATOR_VERSION } from './data.mjs';
+
+const CACHE_MAX_AGE_MS = 2 * 86_400_000;
+
+/**
+ * The pre-filled template DB for (generator version, sizes, SQLite schema source), built once through the Store API
+ * and kept in bench/.bench-tmp/segments-cache/ (regenerated when older than 2 days, since segment windows are
+ * relative to the time of the pre-fill).
+ */
+export function cachedTemplate(server, opts) {
+  const schemaHash = hashFiles([join(repoRoot, 'packages/server/src/store/sqlite/schema.ts')]);
+  const key = `v${GENERATOR_VERSION}-${opts.customers}c-${opts.events}e-schema${schemaHash}`;
+  const dir = join(benchTmp, 'segments-cache', key);
+  const db = join(dir, 'odpkit.db');
+  const metaFile = join(dir, 'prefill.json');
+  if (existsSync(metaFile)) {
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+    if (Date.now() - meta.now < CACHE_MAX_AGE_MS) {
+      log(`using the cached pre-filled DB ${dir} (built ${new Date(meta.now).toISOString()})`);
+      return { db, ...meta, cached: true, key };
+    }
+  }
+  // Drop stale templates of the same size (older generator or schema): they are large.
+  const root = join(benchTmp, 'segments-cache');
+  if (existsSync(root)) {
+    for (const d of readdirSync(root)) if (d.includes(`-${opts.customers}c-${opts.events}e-`)) rmDir(join(root, d));
+  }
+  mkdirSync(dir, { recursive: true });
+  const now = Date.now();
+  log(`pre-filling ${opts.events} events for ${opts.customers} customers through the Store API into ${dir}`);
+  const r = runNodeJson(join(here, 'prefill.mjs'), [
+    JSON.stringify({ db, customers: opts.customers, events: opts.events, now, batchSize: 100, groupBatches: 100 }),
+  ]);
+  const meta = { ...r, now, bytes: dbBytes(db), serverCommit: server.commit };
+  writeFileSync(metaFile, JSON.stringify(meta, null, 2));
+  log(`pre-filled ${r.stored} events, ${r.customers} customers in ${r.seconds.toFixed(1)} s`);
+  return { db, ...meta, cached: false, key };
+}
