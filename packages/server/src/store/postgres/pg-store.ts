@@ -1,7 +1,14 @@
 import { normaliseKey, normaliseValue } from '../../ingest/identifiers.js';
 import type { Account, AccountStats, CustomerView, SegmentDefinitionRow, Store, StoredEvent } from '../store.js';
+import { type AnalyzeOptions, createAnalyzer } from './analyze.js';
 import { createPool, inTransaction, parsePostgresUrl } from './connection.js';
 import { ingestGroup } from './ingest.js';
+import {
+  CUSTOMER_EVENT_COUNT_SQL,
+  CUSTOMER_EVENTS_SQL,
+  CUSTOMER_IDENTIFIERS_SQL,
+  IDENTITY_OWNER_SQL,
+} from './queries.js';
 import { migrate } from './schema.js';
 import { decodeText, encodeText } from './text.js';
 
@@ -11,6 +18,8 @@ export interface PostgresStoreOptions {
   /** Connections per node: one runs group commits, the rest serve reads (lookups, segment queries). */
   poolSize?: number;
   now?: () => number;
+  /** When the store ANALYZEs the tables itself (analyze.ts); the defaults suit production. */
+  analyze?: AnalyzeOptions;
 }
 
 interface AccountRow {
@@ -54,31 +63,29 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end();
     throw err;
   }
+  const analyzer = createAnalyzer(settings, pool, options.analyze);
+  // A store bulk-loaded earlier (or by an older version) gets its statistics now, in the background.
+  void analyzer.check();
 
   async function ownerOf(account: string, key: string, value: string): Promise<string | null> {
     const type = normaliseKey(key);
     const v = normaliseValue(type, value);
     if (v === null) return null;
-    const { rows } = await pool.query<{ customer_id: string }>(
-      'SELECT customer_id FROM identities WHERE account_id = $1 AND type = $2 AND value = $3',
-      [account, encodeText(type), encodeText(v)],
-    );
+    const { rows } = await pool.query<{ customer_id: string }>(IDENTITY_OWNER_SQL, [
+      account,
+      encodeText(type),
+      encodeText(v),
+    ]);
     return rows[0]?.customer_id ?? null;
   }
-
-  /**
-   * Merges leave a redirect (customers.merged_into) instead of rewriting the merged customer's events, so a
-   * customer's history is its own events plus those of the customers merged into it. A merged (dead) id has none,
-   * as in SQLite, where its events moved away.
-   */
-  const HISTORY_OF = `customer_id IN (SELECT id FROM customers WHERE id = $2 AND merged_into IS NULL
-                                      UNION ALL SELECT id FROM customers WHERE merged_into = $2)`;
 
   let closing: Promise<void> | null = null;
   const store: Store = {
     async ingest(batches) {
       if (batches.length === 0) return [];
-      return inTransaction(pool, (client) => ingestGroup(client, batches));
+      const outcomes = await inTransaction(pool, (client) => ingestGroup(client, batches));
+      analyzer.noteStored(outcomes.reduce((n, o) => n + o.stored, 0));
+      return outcomes;
     },
 
     async lookupCustomer(accountId, key, value) {
@@ -86,10 +93,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       if (account === null) return null;
       const customer = await ownerOf(account, key, value);
       if (customer === null) return null;
-      const { rows } = await pool.query<{ type: string; value: string }>(
-        'SELECT type, value FROM identities WHERE customer_id = $1 ORDER BY type, value',
-        [customer],
-      );
+      const { rows } = await pool.query<{ type: string; value: string }>(CUSTOMER_IDENTIFIERS_SQL, [customer]);
       const identifiers: Record<string, string[]> = Object.create(null);
       for (const r of rows) {
         const type = decodeText(r.type);
@@ -110,12 +114,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         identifiers: string;
         data: string;
         received_at: string;
-      }>(
-        `SELECT type, action, identifiers, data, received_at FROM events
-         WHERE account_id = $1 AND ${HISTORY_OF} AND received_at >= $3
-         ORDER BY received_at DESC, id DESC LIMIT $4`,
-        [account, customer, options.sinceMs ?? 0, options.limit ?? null],
-      );
+      }>(CUSTOMER_EVENTS_SQL, [account, customer, options.sinceMs ?? 0, options.limit ?? null]);
       return rows.map(
         (r): StoredEvent => ({
           type: decodeText(r.type),
@@ -131,10 +130,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const account = parseId(accountId);
       const customer = parseId(customerId);
       if (account === null || customer === null) return 0;
-      const { rows } = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM events WHERE account_id = $1 AND ${HISTORY_OF}`,
-        [account, customer],
-      );
+      const { rows } = await pool.query<{ n: string }>(CUSTOMER_EVENT_COUNT_SQL, [account, customer]);
       return Number(rows[0]?.n ?? 0);
     },
 
@@ -271,7 +267,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
     async close() {
       // pg throws when a pool is ended twice; close() may be called from several shutdown paths.
-      closing ??= pool.end();
+      closing ??= analyzer.close().then(() => pool.end());
       await closing;
     },
   };
