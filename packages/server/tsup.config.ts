@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The SQLite writer thread's entry is a second file next to index.js (resolved from import.meta.url at run time).
+  entry: { index: 'src/index.ts', 'sqlite-writer': 'src/store/sqlite/writer-entry.ts' },
   format: ['esm'],
   dts: true,
   clean: true,

@@ -5,10 +5,12 @@ import type { IngestBatch, IngestOutcome, Store } from '../store/store.js';
  * acknowledged after that single COMMIT. With synchronous=FULL each commit costs a disk flush, so one flush per
  * request would cap a batch-10 workload near 17k events/s (machine-ceilings §6); sharing the flush lifts it.
  *
- * By default the group is "whatever arrived in this turn of the event loop" (setImmediate): better-sqlite3 blocks the
- * loop while it commits, so requests that arrive meanwhile are parsed together in the next turn and form the next
- * group without adding any wait. `windowMs` > 0 waits that long for more. The queue of events waiting for a commit is
- * bounded: beyond `maxPendingEvents` a batch is refused with OverloadedError (→ 503 + Retry-After) instead of letting
+ * Pipeline: at most one transaction is in the store at a time, and the next group accumulates while it commits. The
+ * SQLite store commits on its writer thread (store/sqlite/writer-thread.ts), so the event loop keeps parsing and
+ * validating requests during a commit; when the commit returns, everything that arrived meanwhile (up to
+ * `maxGroupEvents`) forms the next group, without adding any wait. With no commit in progress the group is "whatever
+ * arrived in this turn of the event loop" (setImmediate). `windowMs` > 0 waits that long for more. The queue of
+ * events waiting for a commit is bounded: beyond `maxPendingEvents` a batch is refused with OverloadedError (→ 503 + Retry-After) instead of letting
  * memory and latency grow without limit.
  */
 
@@ -60,9 +62,9 @@ export function createGroupCommitter(store: Store, options: GroupCommitOptions):
   function flush(): void {
     timer = null;
     if (pending.length === 0) return;
-    // At most maxGroupEvents per transaction (but always at least one batch): better-sqlite3 blocks the event loop
-    // for the whole commit, so an unbounded group (50 connections x 500 events) would hold every response for
-    // seconds; beyond a few thousand events per commit the shared flush saves almost nothing more.
+    // At most maxGroupEvents per transaction (but always at least one batch): every response of a group waits for
+    // its whole commit, so an unbounded group (50 connections x 500 events) would hold them for seconds; beyond a few
+    // thousand events per commit the shared flush saves almost nothing more.
     let take = 0;
     let events = 0;
     while (take < pending.length) {

@@ -1,31 +1,19 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { normaliseKey, normaliseValue } from '../../ingest/identifiers.js';
-import { type CustomerId, type IdentityGraphTx, stitch } from '../../ingest/stitch.js';
-import type {
-  Account,
-  AccountStats,
-  CustomerView,
-  IngestBatch,
-  IngestOutcome,
-  SegmentDefinitionRow,
-  Store,
-  StoredEvent,
-} from '../store.js';
-import { dedupKey } from './dedup-key.js';
+import type { Account, AccountStats, CustomerView, SegmentDefinitionRow, Store, StoredEvent } from '../store.js';
 import { applyPragmas, migrate } from './schema.js';
+import { runWriter, type WriterData, type WriterReply, type WriterRequest } from './writer-thread.js';
+import { type AccountRow, createWrites, type Writes } from './writes.js';
 
 export interface SqliteStoreOptions {
   /** Page cache in MiB; large enough to hold the dedup and identity trees' hot pages at millions of rows. */
   cacheMiB?: number;
   now?: () => number;
-}
-
-interface AccountRow {
-  id: number;
-  public_key: string;
-  private_key: string;
 }
 
 const toAccount = (r: AccountRow): Account => ({
@@ -39,150 +27,165 @@ function parseId(id: string): number | null {
   return /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : null;
 }
 
-function emptyOutcome(): IngestOutcome {
+type AsyncWrites = { [K in keyof Writes]: (...args: Parameters<Writes[K]>) => Promise<ReturnType<Writes[K]>> };
+
+interface Writer extends AsyncWrites {
+  close(): Promise<void>;
+}
+
+/** ':memory:' has one connection only: its writes run on it, synchronously, as before. */
+function inProcessWriter(db: Database.Database): Writer {
+  const w = createWrites(db);
   return {
-    stored: 0,
-    duplicates: 0,
-    unattributed: 0,
-    customersCreated: 0,
-    merges: 0,
-    refusedMerges: 0,
-    vuidMoves: 0,
-    cappedIdentifiers: 0,
-    ignoredIdentifiers: 0,
+    ingest: async (...a) => w.ingest(...a),
+    createAccount: async (...a) => w.createAccount(...a),
+    ensureDefaultAccount: async (...a) => w.ensureDefaultAccount(...a),
+    putSegmentDefinition: async (...a) => w.putSegmentDefinition(...a),
+    deleteSegmentDefinition: async (...a) => w.deleteSegmentDefinition(...a),
+    healthCheck: async (...a) => w.healthCheck(...a),
+    close: async () => {},
+  };
+}
+
+let bundledWorkerSource: string | null = null;
+
+const WRITER_MARKER = 'odpkitSqliteWriter';
+if (!isMainThread && parentPort !== null && (workerData as Record<string, unknown> | null)?.[WRITER_MARKER] === true) {
+  runWriter(parentPort, workerData as WriterData);
+}
+
+/**
+ * The worker entry: next to the bundle in dist (tsup.config.ts emits dist/sqlite-writer.js from writer-entry.ts). Under Vitest this module
+ * runs from its .ts source, which a worker thread cannot load on Node 20, so the entry is bundled on the fly with
+ * esbuild (a dev dependency, through tsup) into CommonJS source and started with `eval`.
+ */
+function spawnWriterThread(data: WriterData): Worker {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts')) {
+    const entry = new URL('./sqlite-writer.js', self);
+    if (existsSync(entry)) return new Worker(entry, { workerData: data });
+    // A build of src/index.ts alone (e.g. `tsup src/index.ts`, as bench/ingest --server-head does) has no second
+    // entry: the thread then loads this bundle itself, and the marker below makes it serve writes.
+    return new Worker(new URL(self), { workerData: { ...data, [WRITER_MARKER]: true } });
+  }
+  if (bundledWorkerSource === null) {
+    const require = createRequire(self);
+    const esbuild = require('esbuild') as typeof import('esbuild');
+    const out = esbuild.buildSync({
+      entryPoints: [fileURLToPath(new URL('./writer-entry.ts', self))],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['better-sqlite3'],
+      write: false,
+    });
+    const sqlite = JSON.stringify(require.resolve('better-sqlite3'));
+    bundledWorkerSource = (out.outputFiles[0] as { text: string }).text.replaceAll(
+      'require("better-sqlite3")',
+      `require(${sqlite})`,
+    );
+  }
+  return new Worker(bundledWorkerSource, { eval: true, workerData: data });
+}
+
+/**
+ * The writer thread seen from the main thread: one request at a time in flight per caller, answered in order.
+ * The thread is ref'd only while a request is in flight, so an idle store never keeps the process alive, and a
+ * pending `await store.ingest()` always does.
+ */
+function threadWriter(data: WriterData): Writer {
+  const worker = spawnWriterThread(data);
+  worker.unref();
+  const inFlight = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextId = 1;
+  let failure: Error | null = null;
+  let closing: Promise<void> | null = null;
+
+  const settleAll = (err: Error) => {
+    failure ??= err;
+    for (const p of inFlight.values()) p.reject(err);
+    inFlight.clear();
+  };
+  worker.on('message', (reply: WriterReply) => {
+    const p = inFlight.get(reply.id);
+    if (!p) return;
+    inFlight.delete(reply.id);
+    if (inFlight.size === 0) worker.unref();
+    if (reply.ok) p.resolve(reply.value);
+    else {
+      const err = new Error(reply.error.message);
+      err.name = reply.error.name;
+      if (reply.error.code !== undefined) (err as Error & { code: string }).code = reply.error.code;
+      if (reply.error.stack !== undefined) err.stack = reply.error.stack;
+      p.reject(err);
+    }
+  });
+  worker.on('error', (err) => settleAll(err instanceof Error ? err : new Error(String(err))));
+  worker.on('exit', (code) => settleAll(new Error(`the SQLite writer thread exited (code ${code})`)));
+
+  function call(op: keyof Writes, args: unknown[]): Promise<never> {
+    if (closing !== null) return Promise.reject(new Error('the store is closed'));
+    if (failure !== null) return Promise.reject(failure);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      inFlight.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      if (inFlight.size === 1) worker.ref();
+      worker.postMessage({ id, op, args } satisfies WriterRequest);
+    });
+  }
+
+  return {
+    ingest: (...a) => call('ingest', a),
+    createAccount: (...a) => call('createAccount', a),
+    ensureDefaultAccount: (...a) => call('ensureDefaultAccount', a),
+    putSegmentDefinition: (...a) => call('putSegmentDefinition', a),
+    deleteSegmentDefinition: (...a) => call('deleteSegmentDefinition', a),
+    healthCheck: (...a) => call('healthCheck', a),
+    close() {
+      closing ??= (async () => {
+        // Requests already posted are answered first (the thread handles messages in order), then it closes its
+        // connection (which checkpoints the WAL) and ends.
+        if (failure !== null) {
+          await worker.terminate();
+          return;
+        }
+        const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+        worker.ref();
+        worker.postMessage({ close: true } satisfies WriterRequest);
+        await exited;
+      })();
+      return closing;
+    },
   };
 }
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  const memory = path === ':memory:' || path === '';
+  if (!memory) mkdirSync(dirname(path), { recursive: true });
+  const cacheMiB = options.cacheMiB ?? 64;
+  // The main thread's connection: it creates the schema, then serves every read. A file store's writes go to the
+  // writer thread's own connection; in WAL mode this connection sees each transaction once its COMMIT has returned,
+  // and never waits for a commit in progress.
   const db = new Database(path);
-  applyPragmas(db, options.cacheMiB ?? 64);
+  applyPragmas(db, cacheMiB);
   migrate(db);
   const now = options.now ?? Date.now;
+  const writer = memory ? inProcessWriter(db) : threadWriter({ path, cacheMiB });
 
   const q = {
-    dedup: db.prepare('INSERT OR IGNORE INTO dedup (account_id, key) VALUES (?, ?)'),
     owner: db.prepare('SELECT customer_id FROM identities WHERE account_id = ? AND type = ? AND value = ?').pluck(),
     idsOf: db.prepare('SELECT type, value FROM identities WHERE customer_id = ? ORDER BY type, value'),
-    newCustomer: db.prepare('INSERT INTO customers (account_id, created_at) VALUES (?, ?)'),
-    addIdentity: db.prepare('INSERT INTO identities (account_id, type, value, customer_id) VALUES (?, ?, ?, ?)'),
-    moveIdentity: db.prepare('UPDATE identities SET customer_id = ? WHERE account_id = ? AND type = ? AND value = ?'),
-    moveAllIdentities: db.prepare('UPDATE identities SET customer_id = ? WHERE customer_id = ?'),
-    moveEvents: db.prepare('UPDATE events SET customer_id = ? WHERE account_id = ? AND customer_id = ?'),
-    markMerged: db.prepare('UPDATE customers SET merged_into = ? WHERE id = ?'),
-    recordMerge: db.prepare('INSERT INTO merges (account_id, from_customer, into_customer, at) VALUES (?, ?, ?, ?)'),
-    recordRefused: db.prepare(
-      'INSERT INTO refused_merges (account_id, kept_customer, refused_customer, type, at) VALUES (?, ?, ?, ?, ?)',
-    ),
-    insertEvent: db.prepare(
-      'INSERT INTO events (account_id, customer_id, received_at, type, action, identifiers, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
-    counters:
-      db.prepare(`INSERT INTO account_counters (account_id, customers, events, unattributed, duplicates, merges, refused_merges)
-      VALUES (@account, @customers, @events, @unattributed, @duplicates, @merges, @refused)
-      ON CONFLICT (account_id) DO UPDATE SET customers = customers + excluded.customers, events = events + excluded.events,
-        unattributed = unattributed + excluded.unattributed, duplicates = duplicates + excluded.duplicates,
-        merges = merges + excluded.merges, refused_merges = refused_merges + excluded.refused_merges`),
     stats: db.prepare('SELECT * FROM account_counters WHERE account_id = ?'),
     eventsOf: db.prepare(`SELECT type, action, identifiers, data, received_at FROM events
       WHERE account_id = ? AND customer_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?`),
     eventCount: db.prepare('SELECT COUNT(*) FROM events WHERE account_id = ? AND customer_id = ?').pluck(),
     byPublic: db.prepare('SELECT id, public_key, private_key FROM accounts WHERE public_key = ?'),
     byPrivate: db.prepare('SELECT id, public_key, private_key FROM accounts WHERE private_key = ?'),
-    defaultAccount: db.prepare('SELECT id, public_key, private_key FROM accounts WHERE is_default = 1'),
-    insertAccount: db.prepare(
-      'INSERT INTO accounts (public_key, private_key, is_default, created_at) VALUES (?, ?, ?, ?) RETURNING id, public_key, private_key',
-    ),
-    updateKeys: db.prepare('UPDATE accounts SET public_key = ?, private_key = ? WHERE id = ?'),
     listSegments: db.prepare(
       'SELECT name, definition, updated_at FROM segment_definitions WHERE account_id = ? ORDER BY name',
     ),
-    putSegment:
-      db.prepare(`INSERT INTO segment_definitions (account_id, name, definition, updated_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (account_id, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`),
-    deleteSegment: db.prepare('DELETE FROM segment_definitions WHERE account_id = ? AND name = ?'),
-    healthWrite: db.prepare(
-      'INSERT INTO health (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
-    ),
-    healthRead: db.prepare('SELECT checked_at FROM health WHERE id = 1').pluck(),
   };
-
-  function identifiersOf(customer: CustomerId): Map<string, string[]> {
-    const map = new Map<string, string[]>();
-    for (const row of q.idsOf.all(customer) as { type: string; value: string }[]) {
-      const list = map.get(row.type);
-      if (list) list.push(row.value);
-      else map.set(row.type, [row.value]);
-    }
-    return map;
-  }
-
-  /** The graph that stitch() works on, bound to one account and one moment, inside the write transaction. */
-  function graphFor(account: number, at: number): IdentityGraphTx {
-    return {
-      ownerOf: (type, value) => (q.owner.get(account, type, value) as number | undefined) ?? null,
-      identifiersOf,
-      createCustomer: () => Number(q.newCustomer.run(account, at).lastInsertRowid),
-      addIdentity: (customer, type, value) => void q.addIdentity.run(account, type, value, customer),
-      moveIdentity: (type, value, to) => void q.moveIdentity.run(to, account, type, value),
-      merge: (from, into) => {
-        q.moveAllIdentities.run(into, from);
-        q.moveEvents.run(into, account, from);
-        // Audit only: reads never follow merged_into, because identities and events have moved. (Re-pointing older
-        // merged_into rows here was a full scan of customers per merge, which made ingestion decay with table size.)
-        q.markMerged.run(into, from);
-        q.recordMerge.run(account, from, into, at);
-      },
-      recordRefusedMerge: (kept, refused, type) => void q.recordRefused.run(account, kept, refused, type, at),
-    };
-  }
-
-  const ingestTx = db.transaction((batches: IngestBatch[]): IngestOutcome[] => {
-    const outcomes: IngestOutcome[] = [];
-    const perAccount = new Map<
-      number,
-      { customers: number; events: number; unattributed: number; duplicates: number; merges: number; refused: number }
-    >();
-    for (const batch of batches) {
-      const account = Number(batch.accountId);
-      const outcome = emptyOutcome();
-      const graph = graphFor(account, batch.receivedAt);
-      for (const ev of batch.events) {
-        if (ev.idempotenceId !== null && q.dedup.run(account, dedupKey(ev.idempotenceId)).changes === 0) {
-          outcome.duplicates++;
-          continue;
-        }
-        const s = stitch(graph, ev.identities);
-        q.insertEvent.run(account, s.customer, batch.receivedAt, ev.type, ev.action, ev.identifiersJson, ev.dataJson);
-        outcome.stored++;
-        outcome.ignoredIdentifiers += ev.ignoredIdentifiers;
-        if (s.customer === null) outcome.unattributed++;
-        outcome.customersCreated += s.customersCreated;
-        outcome.merges += s.merges;
-        outcome.refusedMerges += s.refusedMerges;
-        outcome.vuidMoves += s.vuidMoves;
-        outcome.cappedIdentifiers += s.capped;
-      }
-      outcomes.push(outcome);
-      const c = perAccount.get(account) ?? {
-        customers: 0,
-        events: 0,
-        unattributed: 0,
-        duplicates: 0,
-        merges: 0,
-        refused: 0,
-      };
-      c.customers += outcome.customersCreated - outcome.merges;
-      c.events += outcome.stored;
-      c.unattributed += outcome.unattributed;
-      c.duplicates += outcome.duplicates;
-      c.merges += outcome.merges;
-      c.refused += outcome.refusedMerges;
-      perAccount.set(account, c);
-    }
-    for (const [account, c] of perAccount) q.counters.run({ account, ...c });
-    return outcomes;
-  });
 
   function findCustomer(account: number, key: string, value: string): number | null {
     const type = normaliseKey(key);
@@ -193,8 +196,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 
   const store: Store = {
     async ingest(batches) {
-      // BEGIN IMMEDIATE: take the write lock up front, so another process on the same file cannot deadlock an upgrade.
-      return ingestTx.immediate(batches);
+      return writer.ingest(batches);
     },
 
     async lookupCustomer(accountId, key, value) {
@@ -203,7 +205,11 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       const customer = findCustomer(account, key, value);
       if (customer === null) return null;
       const identifiers: Record<string, string[]> = Object.create(null);
-      for (const [type, values] of identifiersOf(customer)) identifiers[type] = values;
+      for (const row of q.idsOf.all(customer) as { type: string; value: string }[]) {
+        const list = identifiers[row.type];
+        if (list) list.push(row.value);
+        else identifiers[row.type] = [row.value];
+      }
       return { customerId: String(customer), identifiers } satisfies CustomerView;
     },
 
@@ -262,13 +268,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     async putSegmentDefinition(accountId, name, definition) {
       const account = parseId(accountId);
       if (account === null) throw new Error(`unknown account ${accountId}`);
-      q.putSegment.run(account, name, JSON.stringify(definition), now());
+      await writer.putSegmentDefinition(account, name, JSON.stringify(definition), now());
     },
 
     async deleteSegmentDefinition(accountId, name) {
       const account = parseId(accountId);
       if (account === null) return false;
-      return q.deleteSegment.run(account, name).changes > 0;
+      return writer.deleteSegmentDefinition(account, name);
     },
 
     async accountByPublicKey(key) {
@@ -282,41 +288,19 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
 
     async createAccount(keys) {
-      return toAccount(q.insertAccount.get(keys.publicKey, keys.privateKey, 0, now()) as AccountRow);
+      return toAccount(await writer.createAccount(keys.publicKey, keys.privateKey, now()));
     },
 
     async ensureDefaultAccount(given, fresh) {
-      return db
-        .transaction((): Account => {
-          const existing = q.defaultAccount.get() as AccountRow | undefined;
-          if (!existing) {
-            const row = q.insertAccount.get(
-              given.publicKey ?? fresh.publicKey,
-              given.privateKey ?? fresh.privateKey,
-              1,
-              now(),
-            );
-            return toAccount(row as AccountRow);
-          }
-          const publicKey = given.publicKey ?? existing.public_key;
-          const privateKey = given.privateKey ?? existing.private_key;
-          if (publicKey !== existing.public_key || privateKey !== existing.private_key) {
-            q.updateKeys.run(publicKey, privateKey, existing.id);
-          }
-          return { id: String(existing.id), publicKey, privateKey };
-        })
-        .immediate();
+      return toAccount(await writer.ensureDefaultAccount(given, fresh, now()));
     },
 
     async healthCheck() {
-      db.transaction(() => {
-        const at = now();
-        q.healthWrite.run(at);
-        if (q.healthRead.get() !== at) throw new Error('health row did not read back');
-      }).immediate();
+      await writer.healthCheck(now());
     },
 
     async close() {
+      await writer.close();
       if (db.open) db.close();
     },
   };

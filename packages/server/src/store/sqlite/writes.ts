@@ -1,0 +1,204 @@
+import type Database from 'better-sqlite3';
+import { type CustomerId, type IdentityGraphTx, stitch } from '../../ingest/stitch.js';
+import type { IngestBatch, IngestOutcome } from '../store.js';
+import { dedupKey } from './dedup-key.js';
+
+/**
+ * Every write of the SQLite store, as synchronous functions over one connection. They run on the writer connection,
+ * which lives in a worker thread (writer-thread.ts) for a file store, or on the only connection for ':memory:'.
+ * Values that come from the store's injectable clock are computed by the caller and passed in (`at`), so that a clock
+ * function never has to cross a thread boundary.
+ */
+
+export interface AccountRow {
+  id: number;
+  public_key: string;
+  private_key: string;
+}
+
+export interface Writes {
+  ingest(batches: IngestBatch[]): IngestOutcome[];
+  createAccount(publicKey: string, privateKey: string, at: number): AccountRow;
+  /** Returns the default account after applying the given keys: the stored row, or the one just created. */
+  ensureDefaultAccount(
+    given: { publicKey?: string; privateKey?: string },
+    fresh: { publicKey: string; privateKey: string },
+    at: number,
+  ): AccountRow;
+  putSegmentDefinition(account: number, name: string, definitionJson: string, at: number): void;
+  deleteSegmentDefinition(account: number, name: string): boolean;
+  healthCheck(at: number): void;
+}
+
+export type WriteOp = keyof Writes;
+
+function emptyOutcome(): IngestOutcome {
+  return {
+    stored: 0,
+    duplicates: 0,
+    unattributed: 0,
+    customersCreated: 0,
+    merges: 0,
+    refusedMerges: 0,
+    vuidMoves: 0,
+    cappedIdentifiers: 0,
+    ignoredIdentifiers: 0,
+  };
+}
+
+export function createWrites(db: Database.Database): Writes {
+  const q = {
+    dedup: db.prepare('INSERT OR IGNORE INTO dedup (account_id, key) VALUES (?, ?)'),
+    owner: db.prepare('SELECT customer_id FROM identities WHERE account_id = ? AND type = ? AND value = ?').pluck(),
+    idsOf: db.prepare('SELECT type, value FROM identities WHERE customer_id = ? ORDER BY type, value'),
+    newCustomer: db.prepare('INSERT INTO customers (account_id, created_at) VALUES (?, ?)'),
+    addIdentity: db.prepare('INSERT INTO identities (account_id, type, value, customer_id) VALUES (?, ?, ?, ?)'),
+    moveIdentity: db.prepare('UPDATE identities SET customer_id = ? WHERE account_id = ? AND type = ? AND value = ?'),
+    moveAllIdentities: db.prepare('UPDATE identities SET customer_id = ? WHERE customer_id = ?'),
+    moveEvents: db.prepare('UPDATE events SET customer_id = ? WHERE account_id = ? AND customer_id = ?'),
+    markMerged: db.prepare('UPDATE customers SET merged_into = ? WHERE id = ?'),
+    recordMerge: db.prepare('INSERT INTO merges (account_id, from_customer, into_customer, at) VALUES (?, ?, ?, ?)'),
+    recordRefused: db.prepare(
+      'INSERT INTO refused_merges (account_id, kept_customer, refused_customer, type, at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertEvent: db.prepare(
+      'INSERT INTO events (account_id, customer_id, received_at, type, action, identifiers, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    counters:
+      db.prepare(`INSERT INTO account_counters (account_id, customers, events, unattributed, duplicates, merges, refused_merges)
+      VALUES (@account, @customers, @events, @unattributed, @duplicates, @merges, @refused)
+      ON CONFLICT (account_id) DO UPDATE SET customers = customers + excluded.customers, events = events + excluded.events,
+        unattributed = unattributed + excluded.unattributed, duplicates = duplicates + excluded.duplicates,
+        merges = merges + excluded.merges, refused_merges = refused_merges + excluded.refused_merges`),
+    defaultAccount: db.prepare('SELECT id, public_key, private_key FROM accounts WHERE is_default = 1'),
+    insertAccount: db.prepare(
+      'INSERT INTO accounts (public_key, private_key, is_default, created_at) VALUES (?, ?, ?, ?) RETURNING id, public_key, private_key',
+    ),
+    updateKeys: db.prepare('UPDATE accounts SET public_key = ?, private_key = ? WHERE id = ?'),
+    putSegment:
+      db.prepare(`INSERT INTO segment_definitions (account_id, name, definition, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (account_id, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`),
+    deleteSegment: db.prepare('DELETE FROM segment_definitions WHERE account_id = ? AND name = ?'),
+    healthWrite: db.prepare(
+      'INSERT INTO health (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
+    ),
+    healthRead: db.prepare('SELECT checked_at FROM health WHERE id = 1').pluck(),
+  };
+
+  function identifiersOf(customer: CustomerId): Map<string, string[]> {
+    const map = new Map<string, string[]>();
+    for (const row of q.idsOf.all(customer) as { type: string; value: string }[]) {
+      const list = map.get(row.type);
+      if (list) list.push(row.value);
+      else map.set(row.type, [row.value]);
+    }
+    return map;
+  }
+
+  /** The graph that stitch() works on, bound to one account and one moment, inside the write transaction. */
+  function graphFor(account: number, at: number): IdentityGraphTx {
+    return {
+      ownerOf: (type, value) => (q.owner.get(account, type, value) as number | undefined) ?? null,
+      identifiersOf,
+      createCustomer: () => Number(q.newCustomer.run(account, at).lastInsertRowid),
+      addIdentity: (customer, type, value) => void q.addIdentity.run(account, type, value, customer),
+      moveIdentity: (type, value, to) => void q.moveIdentity.run(to, account, type, value),
+      merge: (from, into) => {
+        q.moveAllIdentities.run(into, from);
+        q.moveEvents.run(into, account, from);
+        // Audit only: reads never follow merged_into, because identities and events have moved. (Re-pointing older
+        // merged_into rows here was a full scan of customers per merge, which made ingestion decay with table size.)
+        q.markMerged.run(into, from);
+        q.recordMerge.run(account, from, into, at);
+      },
+      recordRefusedMerge: (kept, refused, type) => void q.recordRefused.run(account, kept, refused, type, at),
+    };
+  }
+
+  const ingestTx = db.transaction((batches: IngestBatch[]): IngestOutcome[] => {
+    const outcomes: IngestOutcome[] = [];
+    const perAccount = new Map<
+      number,
+      { customers: number; events: number; unattributed: number; duplicates: number; merges: number; refused: number }
+    >();
+    for (const batch of batches) {
+      const account = Number(batch.accountId);
+      const outcome = emptyOutcome();
+      const graph = graphFor(account, batch.receivedAt);
+      for (const ev of batch.events) {
+        if (ev.idempotenceId !== null && q.dedup.run(account, dedupKey(ev.idempotenceId)).changes === 0) {
+          outcome.duplicates++;
+          continue;
+        }
+        const s = stitch(graph, ev.identities);
+        q.insertEvent.run(account, s.customer, batch.receivedAt, ev.type, ev.action, ev.identifiersJson, ev.dataJson);
+        outcome.stored++;
+        outcome.ignoredIdentifiers += ev.ignoredIdentifiers;
+        if (s.customer === null) outcome.unattributed++;
+        outcome.customersCreated += s.customersCreated;
+        outcome.merges += s.merges;
+        outcome.refusedMerges += s.refusedMerges;
+        outcome.vuidMoves += s.vuidMoves;
+        outcome.cappedIdentifiers += s.capped;
+      }
+      outcomes.push(outcome);
+      const c = perAccount.get(account) ?? {
+        customers: 0,
+        events: 0,
+        unattributed: 0,
+        duplicates: 0,
+        merges: 0,
+        refused: 0,
+      };
+      c.customers += outcome.customersCreated - outcome.merges;
+      c.events += outcome.stored;
+      c.unattributed += outcome.unattributed;
+      c.duplicates += outcome.duplicates;
+      c.merges += outcome.merges;
+      c.refused += outcome.refusedMerges;
+      perAccount.set(account, c);
+    }
+    for (const [account, c] of perAccount) q.counters.run({ account, ...c });
+    return outcomes;
+  });
+
+  const ensureDefaultTx = db.transaction(
+    (
+      given: { publicKey?: string; privateKey?: string },
+      fresh: { publicKey: string; privateKey: string },
+      at: number,
+    ) => {
+      const existing = q.defaultAccount.get() as AccountRow | undefined;
+      if (!existing) {
+        return q.insertAccount.get(
+          given.publicKey ?? fresh.publicKey,
+          given.privateKey ?? fresh.privateKey,
+          1,
+          at,
+        ) as AccountRow;
+      }
+      const publicKey = given.publicKey ?? existing.public_key;
+      const privateKey = given.privateKey ?? existing.private_key;
+      if (publicKey !== existing.public_key || privateKey !== existing.private_key) {
+        q.updateKeys.run(publicKey, privateKey, existing.id);
+      }
+      return { id: existing.id, public_key: publicKey, private_key: privateKey };
+    },
+  );
+
+  const healthTx = db.transaction((at: number) => {
+    q.healthWrite.run(at);
+    if (q.healthRead.get() !== at) throw new Error('health row did not read back');
+  });
+
+  return {
+    // BEGIN IMMEDIATE: take the write lock up front, so another process on the same file cannot deadlock an upgrade.
+    ingest: (batches) => ingestTx.immediate(batches),
+    createAccount: (publicKey, privateKey, at) => q.insertAccount.get(publicKey, privateKey, 0, at) as AccountRow,
+    ensureDefaultAccount: (given, fresh, at) => ensureDefaultTx.immediate(given, fresh, at),
+    putSegmentDefinition: (account, name, definitionJson, at) =>
+      void q.putSegment.run(account, name, definitionJson, at),
+    deleteSegmentDefinition: (account, name) => q.deleteSegment.run(account, name).changes > 0,
+    healthCheck: (at) => healthTx.immediate(at),
+  };
+}
