@@ -1,5 +1,6 @@
 import { normaliseKey, normaliseValue } from '../../ingest/identifiers.js';
-import type { Account, AccountStats, CustomerView, SegmentDefinitionRow, Store, StoredEvent } from '../store.js';
+import type { Account, AccountStats, CustomerView, SegmentDefinitionRow, Store } from '../store.js';
+import { lazyStoredEvent } from '../stored-event.js';
 import { type AnalyzeOptions, createAnalyzer } from './analyze.js';
 import { createPool, inTransaction, parsePostgresUrl } from './connection.js';
 import { ingestGroup } from './ingest.js';
@@ -115,14 +116,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         data: string;
         received_at: string;
       }>(CUSTOMER_EVENTS_SQL, [account, customer, options.sinceMs ?? 0, options.limit ?? null]);
-      return rows.map(
-        (r): StoredEvent => ({
-          type: decodeText(r.type),
-          action: decodeText(r.action),
-          identifiers: JSON.parse(r.identifiers),
-          data: JSON.parse(r.data),
-          receivedAt: Number(r.received_at),
-        }),
+      return rows.map((r) =>
+        lazyStoredEvent(decodeText(r.type), decodeText(r.action), r.identifiers, r.data, Number(r.received_at)),
       );
     },
 

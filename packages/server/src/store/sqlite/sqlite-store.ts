@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { normaliseKey, normaliseValue } from '../../ingest/identifiers.js';
-import type { Account, AccountStats, CustomerView, SegmentDefinitionRow, Store, StoredEvent } from '../store.js';
+import type { Account, AccountStats, CustomerView, SegmentDefinitionRow, Store } from '../store.js';
+import { lazyStoredEvent } from '../stored-event.js';
 import { applyPragmas, migrate } from './schema.js';
 import { runWriter, type WriterData, type WriterReply, type WriterRequest } from './writer-thread.js';
 import { type AccountRow, createWrites, type Writes } from './writes.js';
@@ -225,15 +226,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         data: string;
         received_at: number;
       }[];
-      return rows.map(
-        (r): StoredEvent => ({
-          type: r.type,
-          action: r.action,
-          identifiers: JSON.parse(r.identifiers),
-          data: JSON.parse(r.data),
-          receivedAt: r.received_at,
-        }),
-      );
+      return rows.map((r) => lazyStoredEvent(r.type, r.action, r.identifiers, r.data, r.received_at));
     },
 
     async customerEventCount(accountId, customerId) {
