@@ -52,6 +52,21 @@ export interface IngestOutcome {
   ignoredIdentifiers: number;
 }
 
+/** An outcome with nothing counted yet; each store fills one per batch. */
+export function emptyOutcome(): IngestOutcome {
+  return {
+    stored: 0,
+    duplicates: 0,
+    unattributed: 0,
+    customersCreated: 0,
+    merges: 0,
+    refusedMerges: 0,
+    vuidMoves: 0,
+    cappedIdentifiers: 0,
+    ignoredIdentifiers: 0,
+  };
+}
+
 export interface StoredEvent {
   type: string;
   action: string;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { type CustomerId, stitch } from '../../ingest/stitch.js';
-import type { Identity, IngestBatch, IngestOutcome, PreparedEvent } from '../store.js';
+import { emptyOutcome, type Identity, type IngestBatch, type IngestOutcome, type PreparedEvent } from '../store.js';
 import { type IdentityRow, loadIdentifiers, lockIdentities } from './locking.js';
 import { FIRST_TEMP_ID, identityKey, SnapshotGraph } from './snapshot-graph.js';
 import { dedupKey, encodeText, wellFormed } from './text.js';
@@ -16,20 +16,6 @@ import { dedupKey, encodeText, wellFormed } from './text.js';
  */
 
 const COUNTER_SHARDS = 64;
-
-function emptyOutcome(): IngestOutcome {
-  return {
-    stored: 0,
-    duplicates: 0,
-    unattributed: 0,
-    customersCreated: 0,
-    merges: 0,
-    refusedMerges: 0,
-    vuidMoves: 0,
-    cappedIdentifiers: 0,
-    ignoredIdentifiers: 0,
-  };
-}
 
 /** Identities as the database compares them (see text.ts), once each. */
 function canonicalIdentities(identities: Identity[]): Identity[] {

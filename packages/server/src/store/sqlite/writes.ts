@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { type CustomerId, type IdentityGraphTx, stitch } from '../../ingest/stitch.js';
-import type { IngestBatch, IngestOutcome } from '../store.js';
+import { emptyOutcome, type IngestBatch, type IngestOutcome } from '../store.js';
 import { dedupKey } from './dedup-key.js';
 
 /**
@@ -31,20 +31,6 @@ export interface Writes {
 }
 
 export type WriteOp = keyof Writes;
-
-function emptyOutcome(): IngestOutcome {
-  return {
-    stored: 0,
-    duplicates: 0,
-    unattributed: 0,
-    customersCreated: 0,
-    merges: 0,
-    refusedMerges: 0,
-    vuidMoves: 0,
-    cappedIdentifiers: 0,
-    ignoredIdentifiers: 0,
-  };
-}
 
 export function createWrites(db: Database.Database): Writes {
   const q = {
