@@ -67,6 +67,29 @@ export function emptyOutcome(): IngestOutcome {
   };
 }
 
+/** Adds one stored event, and what stitching it did, to its batch's outcome. */
+export function countStored(
+  outcome: IngestOutcome,
+  event: Pick<PreparedEvent, 'ignoredIdentifiers'>,
+  stitched: {
+    customer: unknown;
+    customersCreated: number;
+    merges: number;
+    refusedMerges: number;
+    vuidMoves: number;
+    capped: number;
+  },
+): void {
+  outcome.stored++;
+  outcome.ignoredIdentifiers += event.ignoredIdentifiers;
+  if (stitched.customer === null) outcome.unattributed++;
+  outcome.customersCreated += stitched.customersCreated;
+  outcome.merges += stitched.merges;
+  outcome.refusedMerges += stitched.refusedMerges;
+  outcome.vuidMoves += stitched.vuidMoves;
+  outcome.cappedIdentifiers += stitched.capped;
+}
+
 export interface StoredEvent {
   type: string;
   action: string;

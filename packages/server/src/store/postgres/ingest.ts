@@ -1,6 +1,13 @@
 import type pg from 'pg';
 import { type CustomerId, stitch } from '../../ingest/stitch.js';
-import { emptyOutcome, type Identity, type IngestBatch, type IngestOutcome, type PreparedEvent } from '../store.js';
+import {
+  countStored,
+  emptyOutcome,
+  type Identity,
+  type IngestBatch,
+  type IngestOutcome,
+  type PreparedEvent,
+} from '../store.js';
 import { type IdentityRow, loadIdentifiers, lockIdentities } from './locking.js';
 import { FIRST_TEMP_ID, identityKey, SnapshotGraph } from './snapshot-graph.js';
 import { dedupKey, encodeText, wellFormed } from './text.js';
@@ -108,14 +115,7 @@ export async function ingestGroup(client: pg.ClientBase, batches: IngestBatch[])
       }
       const s = stitch(tx, identitiesOf[b]?.[e] ?? []);
       stored.push({ batch, event, customer: s.customer });
-      outcome.stored++;
-      outcome.ignoredIdentifiers += event.ignoredIdentifiers;
-      if (s.customer === null) outcome.unattributed++;
-      outcome.customersCreated += s.customersCreated;
-      outcome.merges += s.merges;
-      outcome.refusedMerges += s.refusedMerges;
-      outcome.vuidMoves += s.vuidMoves;
-      outcome.cappedIdentifiers += s.capped;
+      countStored(outcome, event, s);
     });
     outcomes.push(outcome);
   });

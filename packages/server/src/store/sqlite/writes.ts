@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { type CustomerId, type IdentityGraphTx, stitch } from '../../ingest/stitch.js';
-import { emptyOutcome, type IngestBatch, type IngestOutcome } from '../store.js';
+import { countStored, emptyOutcome, type IngestBatch, type IngestOutcome } from '../store.js';
 import { dedupKey } from './dedup-key.js';
 
 /**
@@ -118,14 +118,7 @@ export function createWrites(db: Database.Database): Writes {
         }
         const s = stitch(graph, ev.identities);
         q.insertEvent.run(account, s.customer, batch.receivedAt, ev.type, ev.action, ev.identifiersJson, ev.dataJson);
-        outcome.stored++;
-        outcome.ignoredIdentifiers += ev.ignoredIdentifiers;
-        if (s.customer === null) outcome.unattributed++;
-        outcome.customersCreated += s.customersCreated;
-        outcome.merges += s.merges;
-        outcome.refusedMerges += s.refusedMerges;
-        outcome.vuidMoves += s.vuidMoves;
-        outcome.cappedIdentifiers += s.capped;
+        countStored(outcome, ev, s);
       }
       outcomes.push(outcome);
       const c = perAccount.get(account) ?? {
