@@ -7,10 +7,11 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@odpkit/sdk': src('./packages/sdk/src/index.ts'),
-      '@odpkit/server': src('./packages/server/src/index.ts'),
-    },
+    alias: [
+      { find: /^@odpkit\/sdk$/, replacement: src('./packages/sdk/src/index.ts') },
+      { find: /^@odpkit\/sdk\/limits$/, replacement: src('./packages/sdk/src/limits.ts') },
+      { find: /^@odpkit\/server$/, replacement: src('./packages/server/src/index.ts') },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],

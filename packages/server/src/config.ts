@@ -1,3 +1,5 @@
+import { WIRE_LIMITS } from '@odpkit/sdk/limits';
+
 /** Request and queue limits. Defaults follow DESIGN §3; every one is configurable so tests can reach each boundary. */
 export interface Limits {
   /** Events per request; more is 413. */
@@ -13,8 +15,8 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Limits = {
-  maxEvents: 1000,
-  maxBodyBytes: 4 * 1024 * 1024,
+  maxEvents: WIRE_LIMITS.maxEventsPerRequest,
+  maxBodyBytes: WIRE_LIMITS.maxBodyBytes,
   maxPendingEvents: 50_000,
   maxGroupEvents: 2_000,
   retryAfterSeconds: 1,

@@ -1,3 +1,4 @@
+import { WIRE_LIMITS } from '@odpkit/sdk/limits';
 import type { Identity } from '../store/store.js';
 
 /**
@@ -6,7 +7,7 @@ import type { Identity } from '../store/store.js';
  * identities; the event still keeps them verbatim in its stored identifiers.
  */
 
-export const MAX_IDENTIFIER_LENGTH = 400;
+export const MAX_IDENTIFIER_LENGTH = WIRE_LIMITS.maxIdentifierValueLength;
 
 /** Compared after trimming, lower-casing and stripping one pair of surrounding quotes. */
 const DENY = new Set([

@@ -1,3 +1,4 @@
+import { WIRE_LIMITS } from '@odpkit/sdk/limits';
 import type { PreparedEvent } from '../store/store.js';
 import { extractIdentities } from './identifiers.js';
 
@@ -12,9 +13,9 @@ export interface Invalid {
   message: string;
 }
 
-export const MAX_NAME_LENGTH = 256;
-export const MAX_IDEMPOTENCE_ID_LENGTH = 200;
-export const MAX_KEY_LENGTH = 128;
+export const MAX_NAME_LENGTH = WIRE_LIMITS.maxNameLength;
+export const MAX_IDEMPOTENCE_ID_LENGTH = WIRE_LIMITS.maxIdempotenceIdLength;
+export const MAX_KEY_LENGTH = WIRE_LIMITS.maxIdentifierKeyLength;
 
 export type ValidationResult = { ok: true; events: PreparedEvent[] } | { ok: false; invalids: Invalid[] };
 
