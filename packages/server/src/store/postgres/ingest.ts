@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { type CustomerId, stitch } from '../../ingest/stitch.js';
+import { type CounterColumn, counterDeltas } from '../shared/counters.js';
 import {
   countStored,
   emptyOutcome,
@@ -245,20 +246,8 @@ async function writeEvents(client: pg.ClientBase, stored: Attributed[], customer
 }
 
 async function writeCounters(client: pg.ClientBase, batches: IngestBatch[], outcomes: IngestOutcome[]) {
-  const per = new Map<string, number[]>();
-  batches.forEach((batch, i) => {
-    const o = outcomes[i] as IngestOutcome;
-    const c = per.get(batch.accountId) ?? [0, 0, 0, 0, 0, 0];
-    c[0] = (c[0] as number) + o.customersCreated - o.merges;
-    c[1] = (c[1] as number) + o.stored;
-    c[2] = (c[2] as number) + o.unattributed;
-    c[3] = (c[3] as number) + o.duplicates;
-    c[4] = (c[4] as number) + o.merges;
-    c[5] = (c[5] as number) + o.refusedMerges;
-    per.set(batch.accountId, c);
-  });
-  const accounts = [...per.keys()].sort((a, b) => Number(a) - Number(b));
-  const col = (k: number) => accounts.map((a) => (per.get(a) as number[])[k]);
+  const deltas = counterDeltas(batches, outcomes);
+  const col = (k: CounterColumn) => deltas.map(([, c]) => c[k]);
   // A random shard per transaction: concurrent commits from several nodes rarely touch the same counter row.
   const shard = Math.floor(Math.random() * COUNTER_SHARDS);
   await client.query(
@@ -270,6 +259,15 @@ async function writeCounters(client: pg.ClientBase, batches: IngestBatch[], outc
        events = t.events + excluded.events, unattributed = t.unattributed + excluded.unattributed,
        duplicates = t.duplicates + excluded.duplicates, merges = t.merges + excluded.merges,
        refused_merges = t.refused_merges + excluded.refused_merges`,
-    [accounts, shard, col(0), col(1), col(2), col(3), col(4), col(5)],
+    [
+      deltas.map(([account]) => account),
+      shard,
+      col('customers'),
+      col('events'),
+      col('unattributed'),
+      col('duplicates'),
+      col('merges'),
+      col('refused_merges'),
+    ],
   );
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { groupIdentifiers } from '../shared/identifiers.js';
 import { RetryableConflict } from './connection.js';
 import { decodeText, encodeText } from './text.js';
 
@@ -116,11 +117,7 @@ export async function loadIdentifiers(
       entry = { account: r.account_id, ids: new Map() };
       out.set(c, entry);
     }
-    const ids = entry.ids;
-    const type = decodeText(r.type);
-    const list = ids.get(type);
-    if (list) list.push(decodeText(r.value));
-    else ids.set(type, [decodeText(r.value)]);
+    groupIdentifiers([{ type: decodeText(r.type), value: decodeText(r.value) }], entry.ids);
   }
   return out;
 }

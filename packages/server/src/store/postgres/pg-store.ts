@@ -1,5 +1,9 @@
-import { normaliseKey, normaliseValue } from '../../ingest/identifiers.js';
-import type { Account, AccountStats, CustomerView, SegmentDefinitionRow, Store } from '../store.js';
+import { type AccountRow, planDefaultAccount, toAccount } from '../shared/accounts.js';
+import { COUNTER_COLUMNS, statsFromCounters } from '../shared/counters.js';
+import { checkHealthRow } from '../shared/health.js';
+import { identifiersRecord, lookupIdentity } from '../shared/identifiers.js';
+import { parseId } from '../shared/ids.js';
+import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
 import { lazyStoredEvent } from '../stored-event.js';
 import { type AnalyzeOptions, createAnalyzer } from './analyze.js';
 import { createPool, inTransaction, parsePostgresUrl } from './connection.js';
@@ -21,23 +25,6 @@ export interface PostgresStoreOptions {
   now?: () => number;
   /** When the store ANALYZEs the tables itself (analyze.ts); the defaults suit production. */
   analyze?: AnalyzeOptions;
-}
-
-interface AccountRow {
-  id: string;
-  public_key: string;
-  private_key: string;
-}
-
-const toAccount = (r: AccountRow): Account => ({
-  id: String(r.id),
-  publicKey: r.public_key,
-  privateKey: r.private_key,
-});
-
-/** As in the SQLite store: ids cross the interface as strings; anything that is not a positive integer matches nothing. */
-function parseId(id: string): string | null {
-  return /^[1-9][0-9]{0,15}$/.test(id) ? id : null;
 }
 
 /** The arbitrary advisory-lock key under which nodes create or update the default account one at a time. */
@@ -69,13 +56,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   void analyzer.check();
 
   async function ownerOf(account: string, key: string, value: string): Promise<string | null> {
-    const type = normaliseKey(key);
-    const v = normaliseValue(type, value);
-    if (v === null) return null;
+    const identity = lookupIdentity(key, value);
+    if (identity === null) return null;
     const { rows } = await pool.query<{ customer_id: string }>(IDENTITY_OWNER_SQL, [
       account,
-      encodeText(type),
-      encodeText(v),
+      encodeText(identity.type),
+      encodeText(identity.value),
     ]);
     return rows[0]?.customer_id ?? null;
   }
@@ -95,13 +81,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const customer = await ownerOf(account, key, value);
       if (customer === null) return null;
       const { rows } = await pool.query<{ type: string; value: string }>(CUSTOMER_IDENTIFIERS_SQL, [customer]);
-      const identifiers: Record<string, string[]> = Object.create(null);
-      for (const r of rows) {
-        const type = decodeText(r.type);
-        const list = identifiers[type];
-        if (list) list.push(decodeText(r.value));
-        else identifiers[type] = [decodeText(r.value)];
-      }
+      const identifiers = identifiersRecord(
+        rows.map((r) => ({ type: decodeText(r.type), value: decodeText(r.value) })),
+      );
       return { customerId: customer, identifiers } satisfies CustomerView;
     },
 
@@ -131,31 +113,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
     async accountStats(accountId) {
       const account = parseId(accountId);
-      const zero: AccountStats = {
-        customers: 0,
-        events: 0,
-        unattributed: 0,
-        duplicates: 0,
-        merges: 0,
-        refusedMerges: 0,
-      };
-      if (account === null) return zero;
+      if (account === null) return statsFromCounters(undefined);
       const { rows } = await pool.query<Record<string, string | null>>(
-        `SELECT sum(customers) AS customers, sum(events) AS events, sum(unattributed) AS unattributed,
-                sum(duplicates) AS duplicates, sum(merges) AS merges, sum(refused_merges) AS refused_merges
-         FROM account_counters WHERE account_id = $1`,
+        `SELECT ${COUNTER_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM account_counters WHERE account_id = $1`,
         [account],
       );
-      const r = rows[0] ?? {};
-      const n = (k: string) => Number(r[k] ?? 0);
-      return {
-        customers: n('customers'),
-        events: n('events'),
-        unattributed: n('unattributed'),
-        duplicates: n('duplicates'),
-        merges: n('merges'),
-        refusedMerges: n('refused_merges'),
-      };
+      return statsFromCounters(rows[0]);
     },
 
     async listSegmentDefinitions(accountId) {
@@ -226,25 +189,23 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         const { rows } = await client.query<AccountRow>(
           'SELECT id, public_key, private_key FROM accounts WHERE is_default',
         );
-        const existing = rows[0];
-        if (!existing) {
+        const plan = planDefaultAccount(rows[0], given, fresh);
+        if (plan.action === 'create') {
           const inserted = await client.query<AccountRow>(
             `INSERT INTO accounts (public_key, private_key, is_default, created_at) VALUES ($1, $2, true, $3)
              RETURNING id, public_key, private_key`,
-            [given.publicKey ?? fresh.publicKey, given.privateKey ?? fresh.privateKey, now()],
+            [plan.keys.publicKey, plan.keys.privateKey, now()],
           );
           return toAccount(inserted.rows[0] as AccountRow);
         }
-        const publicKey = given.publicKey ?? existing.public_key;
-        const privateKey = given.privateKey ?? existing.private_key;
-        if (publicKey !== existing.public_key || privateKey !== existing.private_key) {
+        if (plan.action === 'update') {
           await client.query('UPDATE accounts SET public_key = $1, private_key = $2 WHERE id = $3', [
-            publicKey,
-            privateKey,
-            existing.id,
+            plan.keys.publicKey,
+            plan.keys.privateKey,
+            plan.id,
           ]);
         }
-        return { id: String(existing.id), publicKey, privateKey };
+        return { id: String(plan.id), ...plan.keys };
       });
     },
 
@@ -256,7 +217,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           [at],
         );
         const { rows } = await client.query<{ checked_at: string }>('SELECT checked_at FROM health WHERE id = 1');
-        if (Number(rows[0]?.checked_at) !== at) throw new Error('health row did not read back');
+        checkHealthRow(at, rows[0]?.checked_at);
       });
     },
 

@@ -1,3 +1,5 @@
+import { uuidBytes } from '../shared/dedup-key.js';
+
 /**
  * PostgreSQL `text` cannot hold U+0000, while JSON (and so an event) can carry it in an identifier, a type or an
  * action; SQLite stores it. Rather than fail a whole group commit on one such string, the few values that contain
@@ -39,14 +41,11 @@ export function decodeText(v: string): string {
 }
 
 /**
- * The dedup key as bytea: a tag byte, then a UUID's 16 bytes (what every SDK sends: a small, fixed-width key keeps
- * the unique index compact) or any other id's UTF-8 bytes. The tag keeps the two forms from ever colliding.
+ * The dedup key as bytea: a tag byte, then a UUID's 16 bytes or any other id's UTF-8 bytes. The tag keeps the two
+ * forms from ever colliding.
  */
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
 export function dedupKey(idempotenceId: string): Buffer {
-  if (idempotenceId.length === 36 && UUID.test(idempotenceId)) {
-    return Buffer.concat([Buffer.of(1), Buffer.from(idempotenceId.replaceAll('-', ''), 'hex')]);
-  }
+  const uuid = uuidBytes(idempotenceId);
+  if (uuid !== null) return Buffer.concat([Buffer.of(1), uuid]);
   return Buffer.concat([Buffer.of(0), Buffer.from(idempotenceId, 'utf8')]);
 }

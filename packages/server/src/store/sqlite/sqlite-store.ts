@@ -4,28 +4,20 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { normaliseKey, normaliseValue } from '../../ingest/identifiers.js';
-import type { Account, AccountStats, CustomerView, SegmentDefinitionRow, Store } from '../store.js';
+import { type AccountRow, toAccount } from '../shared/accounts.js';
+import { statsFromCounters } from '../shared/counters.js';
+import { identifiersRecord, lookupIdentity } from '../shared/identifiers.js';
+import { parseId } from '../shared/ids.js';
+import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
 import { lazyStoredEvent } from '../stored-event.js';
 import { applyPragmas, migrate } from './schema.js';
 import { runWriter, type WriterData, type WriterReply, type WriterRequest } from './writer-thread.js';
-import { type AccountRow, createWrites, type Writes } from './writes.js';
+import { createWrites, type Writes } from './writes.js';
 
 export interface SqliteStoreOptions {
   /** Page cache in MiB; large enough to hold the dedup and identity trees' hot pages at millions of rows. */
   cacheMiB?: number;
   now?: () => number;
-}
-
-const toAccount = (r: AccountRow): Account => ({
-  id: String(r.id),
-  publicKey: r.public_key,
-  privateKey: r.private_key,
-});
-
-/** Account and customer ids cross the interface as strings; anything that is not a positive integer matches nothing. */
-function parseId(id: string): number | null {
-  return /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : null;
 }
 
 type AsyncWrites = { [K in keyof Writes]: (...args: Parameters<Writes[K]>) => Promise<ReturnType<Writes[K]>> };
@@ -188,11 +180,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     ),
   };
 
-  function findCustomer(account: number, key: string, value: string): number | null {
-    const type = normaliseKey(key);
-    const v = normaliseValue(type, value);
-    if (v === null) return null;
-    return (q.owner.get(account, type, v) as number | undefined) ?? null;
+  function findCustomer(account: string, key: string, value: string): number | null {
+    const identity = lookupIdentity(key, value);
+    if (identity === null) return null;
+    return (q.owner.get(account, identity.type, identity.value) as number | undefined) ?? null;
   }
 
   const store: Store = {
@@ -205,12 +196,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       if (account === null) return null;
       const customer = findCustomer(account, key, value);
       if (customer === null) return null;
-      const identifiers: Record<string, string[]> = Object.create(null);
-      for (const row of q.idsOf.all(customer) as { type: string; value: string }[]) {
-        const list = identifiers[row.type];
-        if (list) list.push(row.value);
-        else identifiers[row.type] = [row.value];
-      }
+      const identifiers = identifiersRecord(q.idsOf.all(customer) as { type: string; value: string }[]);
       return { customerId: String(customer), identifiers } satisfies CustomerView;
     },
 
@@ -238,16 +224,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 
     async accountStats(accountId) {
       const account = parseId(accountId);
-      const row = (account === null ? undefined : q.stats.get(account)) as Record<string, number> | undefined;
-      const stats: AccountStats = {
-        customers: row?.['customers'] ?? 0,
-        events: row?.['events'] ?? 0,
-        unattributed: row?.['unattributed'] ?? 0,
-        duplicates: row?.['duplicates'] ?? 0,
-        merges: row?.['merges'] ?? 0,
-        refusedMerges: row?.['refused_merges'] ?? 0,
-      };
-      return stats;
+      return statsFromCounters(account === null ? undefined : (q.stats.get(account) as Record<string, number>));
     },
 
     async listSegmentDefinitions(accountId) {

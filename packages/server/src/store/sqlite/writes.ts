@@ -1,5 +1,9 @@
 import type Database from 'better-sqlite3';
 import { type CustomerId, type IdentityGraphTx, stitch } from '../../ingest/stitch.js';
+import { type AccountRow, planDefaultAccount } from '../shared/accounts.js';
+import { counterDeltas } from '../shared/counters.js';
+import { checkHealthRow } from '../shared/health.js';
+import { groupIdentifiers } from '../shared/identifiers.js';
 import { countStored, emptyOutcome, type IngestBatch, type IngestOutcome } from '../store.js';
 import { dedupKey } from './dedup-key.js';
 
@@ -10,12 +14,6 @@ import { dedupKey } from './dedup-key.js';
  * function never has to cross a thread boundary.
  */
 
-export interface AccountRow {
-  id: number;
-  public_key: string;
-  private_key: string;
-}
-
 export interface Writes {
   ingest(batches: IngestBatch[]): IngestOutcome[];
   createAccount(publicKey: string, privateKey: string, at: number): AccountRow;
@@ -25,8 +23,8 @@ export interface Writes {
     fresh: { publicKey: string; privateKey: string },
     at: number,
   ): AccountRow;
-  putSegmentDefinition(account: number, name: string, definitionJson: string, at: number): void;
-  deleteSegmentDefinition(account: number, name: string): boolean;
+  putSegmentDefinition(account: string, name: string, definitionJson: string, at: number): void;
+  deleteSegmentDefinition(account: string, name: string): boolean;
   healthCheck(at: number): void;
 }
 
@@ -52,7 +50,7 @@ export function createWrites(db: Database.Database): Writes {
     ),
     counters:
       db.prepare(`INSERT INTO account_counters (account_id, customers, events, unattributed, duplicates, merges, refused_merges)
-      VALUES (@account, @customers, @events, @unattributed, @duplicates, @merges, @refused)
+      VALUES (@account, @customers, @events, @unattributed, @duplicates, @merges, @refused_merges)
       ON CONFLICT (account_id) DO UPDATE SET customers = customers + excluded.customers, events = events + excluded.events,
         unattributed = unattributed + excluded.unattributed, duplicates = duplicates + excluded.duplicates,
         merges = merges + excluded.merges, refused_merges = refused_merges + excluded.refused_merges`),
@@ -71,15 +69,8 @@ export function createWrites(db: Database.Database): Writes {
     healthRead: db.prepare('SELECT checked_at FROM health WHERE id = 1').pluck(),
   };
 
-  function identifiersOf(customer: CustomerId): Map<string, string[]> {
-    const map = new Map<string, string[]>();
-    for (const row of q.idsOf.all(customer) as { type: string; value: string }[]) {
-      const list = map.get(row.type);
-      if (list) list.push(row.value);
-      else map.set(row.type, [row.value]);
-    }
-    return map;
-  }
+  const identifiersOf = (customer: CustomerId): Map<string, string[]> =>
+    groupIdentifiers(q.idsOf.all(customer) as { type: string; value: string }[]);
 
   /** The graph that stitch() works on, bound to one account and one moment, inside the write transaction. */
   function graphFor(account: number, at: number): IdentityGraphTx {
@@ -103,10 +94,6 @@ export function createWrites(db: Database.Database): Writes {
 
   const ingestTx = db.transaction((batches: IngestBatch[]): IngestOutcome[] => {
     const outcomes: IngestOutcome[] = [];
-    const perAccount = new Map<
-      number,
-      { customers: number; events: number; unattributed: number; duplicates: number; merges: number; refused: number }
-    >();
     for (const batch of batches) {
       const account = Number(batch.accountId);
       const outcome = emptyOutcome();
@@ -121,23 +108,8 @@ export function createWrites(db: Database.Database): Writes {
         countStored(outcome, ev, s);
       }
       outcomes.push(outcome);
-      const c = perAccount.get(account) ?? {
-        customers: 0,
-        events: 0,
-        unattributed: 0,
-        duplicates: 0,
-        merges: 0,
-        refused: 0,
-      };
-      c.customers += outcome.customersCreated - outcome.merges;
-      c.events += outcome.stored;
-      c.unattributed += outcome.unattributed;
-      c.duplicates += outcome.duplicates;
-      c.merges += outcome.merges;
-      c.refused += outcome.refusedMerges;
-      perAccount.set(account, c);
     }
-    for (const [account, c] of perAccount) q.counters.run({ account, ...c });
+    for (const [account, deltas] of counterDeltas(batches, outcomes)) q.counters.run({ account, ...deltas });
     return outcomes;
   });
 
@@ -147,27 +119,18 @@ export function createWrites(db: Database.Database): Writes {
       fresh: { publicKey: string; privateKey: string },
       at: number,
     ) => {
-      const existing = q.defaultAccount.get() as AccountRow | undefined;
-      if (!existing) {
-        return q.insertAccount.get(
-          given.publicKey ?? fresh.publicKey,
-          given.privateKey ?? fresh.privateKey,
-          1,
-          at,
-        ) as AccountRow;
+      const plan = planDefaultAccount(q.defaultAccount.get() as AccountRow | undefined, given, fresh);
+      if (plan.action === 'create') {
+        return q.insertAccount.get(plan.keys.publicKey, plan.keys.privateKey, 1, at) as AccountRow;
       }
-      const publicKey = given.publicKey ?? existing.public_key;
-      const privateKey = given.privateKey ?? existing.private_key;
-      if (publicKey !== existing.public_key || privateKey !== existing.private_key) {
-        q.updateKeys.run(publicKey, privateKey, existing.id);
-      }
-      return { id: existing.id, public_key: publicKey, private_key: privateKey };
+      if (plan.action === 'update') q.updateKeys.run(plan.keys.publicKey, plan.keys.privateKey, plan.id);
+      return { id: plan.id, public_key: plan.keys.publicKey, private_key: plan.keys.privateKey };
     },
   );
 
   const healthTx = db.transaction((at: number) => {
     q.healthWrite.run(at);
-    if (q.healthRead.get() !== at) throw new Error('health row did not read back');
+    checkHealthRow(at, q.healthRead.get());
   });
 
   return {
