@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSegmentDefinition } from '../src/segments/definition.js';
 import { evaluate, historyNeeded } from '../src/segments/evaluate.js';
-import type { Condition, Scalar, StoredEvent } from '../src/segments/types.js';
+import type { Condition, DataValue, StoredEvent } from '../src/segments/types.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 0, 31);
@@ -12,7 +12,7 @@ function condition(json: unknown): Condition {
   return parsed.value.condition;
 }
 
-function event(action: string, data: Record<string, Scalar> = {}, ageMs = 0, type = 'fullstack'): StoredEvent {
+function event(action: string, data: Record<string, DataValue> = {}, ageMs = 0, type = 'fullstack'): StoredEvent {
   return { type, action, identifiers: { fs_user_id: 'u1' }, data, receivedAt: NOW - ageMs };
 }
 
@@ -29,7 +29,7 @@ function matches(
 }
 
 /** Whether one event with `data` satisfies `where: { value: test }`. */
-function where(test: unknown, data: Record<string, Scalar>): boolean {
+function where(test: unknown, data: Record<string, DataValue>): boolean {
   return matches({ event: { action: 'a', where: { value: test } } }, [event('a', data)]);
 }
 

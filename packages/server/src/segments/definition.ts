@@ -2,7 +2,7 @@
 // form of types.ts. Every problem is reported (not just the first), each prefixed with the path
 // of the offending value, so a user fixing a file sees all mistakes in one pass.
 
-import type { Condition, EventCondition, Scalar, SegmentDefinition, WhereFilter, WhereTest } from './types.js';
+import type { Condition, DataValue, EventCondition, SegmentDefinition, WhereFilter, WhereTest } from './types.js';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -51,7 +51,7 @@ function checkKeys(obj: Obj, allowed: readonly string[], path: string, errors: s
   }
 }
 
-function isScalar(v: unknown): v is Scalar {
+function isScalar(v: unknown): v is DataValue {
   return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 }
 
@@ -110,7 +110,7 @@ function parseWhereTests(input: unknown, path: string, errors: string[]): WhereT
             errors.push(
               at(`${p}[${bad}]`, `must be a string, finite number, boolean or null (got ${describe(value[bad])})`),
             );
-          } else tests.push({ op, values: value as Scalar[] });
+          } else tests.push({ op, values: value as DataValue[] });
         }
         break;
       case 'exists':

@@ -2,7 +2,7 @@
 // the identifiers, the event history and `now`, so windows slide with the injected clock and
 // membership changes without new events (DESIGN §4) and tests need no real time.
 
-import type { Condition, CustomerView, EventCondition, Scalar, StoredEvent, WhereTest } from './types.js';
+import type { Condition, CustomerView, DataValue, EventCondition, StoredEvent, WhereTest } from './types.js';
 
 export interface EvaluationInput {
   identifiers: CustomerView['identifiers'];
@@ -50,13 +50,13 @@ export function historyNeeded(conditions: Iterable<Condition>): HistoryNeed {
  * units, i.e. JavaScript's `<`); any other pairing, including null and booleans, does not match.
  * No coercion: the string "100" is not greater than the number 99.
  */
-function ordered(actual: Scalar | undefined, expected: string | number): number | null {
+function ordered(actual: DataValue | undefined, expected: string | number): number | null {
   if (typeof actual !== typeof expected) return null;
   const a = actual as string | number;
   return a < expected ? -1 : a > expected ? 1 : 0;
 }
 
-function passes(test: WhereTest, present: boolean, actual: Scalar | undefined): boolean {
+function passes(test: WhereTest, present: boolean, actual: DataValue | undefined): boolean {
   if (test.op === 'exists') {
     // "exists" means the key is there with a non-null value; null is how senders clear a value.
     const exists = present && actual !== null;
@@ -71,7 +71,7 @@ function passes(test: WhereTest, present: boolean, actual: Scalar | undefined): 
     case 'ne':
       return actual !== test.value;
     case 'in':
-      return test.values.includes(actual as Scalar);
+      return test.values.includes(actual as DataValue);
     case 'gt': {
       const c = ordered(actual, test.value);
       return c !== null && c > 0;

@@ -1,23 +1,16 @@
 // Segment membership and definition management for one server: the only place that talks to
 // the store about segments, so GraphQL and the admin API share one cache and one set of rules.
 
+import type { Store } from '../store/store.js';
 import { normaliseIdentifierKey, parseSegmentDefinition, parseSegmentFile } from './definition.js';
 import { evaluate, historyNeeded } from './evaluate.js';
 import type { CustomerView, SegmentDefinition, StoredEvent } from './types.js';
 
-/** The part of the store this module needs (declared here so segments do not depend on the store's file). */
-export interface SegmentDataSource {
-  lookupCustomer(accountId: string, key: string, value: string): Promise<CustomerView | null>;
-  /** Newest first; `sinceMs` limits to events received at or after it. */
-  customerEvents(
-    accountId: string,
-    customerId: string,
-    options?: { sinceMs?: number; limit?: number },
-  ): Promise<StoredEvent[]>;
-  listSegmentDefinitions(accountId: string): Promise<{ name: string; definition: unknown; updatedAt: number }[]>;
-  putSegmentDefinition(accountId: string, name: string, definition: unknown): Promise<void>;
-  deleteSegmentDefinition(accountId: string, name: string): Promise<boolean>;
-}
+/** The part of the store this module needs. */
+export type SegmentDataSource = Pick<
+  Store,
+  'lookupCustomer' | 'customerEvents' | 'listSegmentDefinitions' | 'putSegmentDefinition' | 'deleteSegmentDefinition'
+>;
 
 export type SegmentState = 'qualified' | 'not_qualified';
 

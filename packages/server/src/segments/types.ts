@@ -1,13 +1,15 @@
-// The normalised form of a segment definition (DESIGN §4) that evaluation works on.
+// The normalised form of a segment definition that evaluation works on.
 // Parsing (definition.ts) is the only producer, so evaluation never re-checks shapes.
 
-/** A value an event's `data` can carry, and so a value a `where` filter can compare against. */
-export type Scalar = string | number | boolean | null;
+import type { DataValue } from '../store/store.js';
+
+/** An event's `data` value (DataValue) is also what a `where` filter compares against. */
+export type { CustomerView, DataValue, StoredEvent } from '../store/store.js';
 
 export type WhereTest =
-  | { op: 'eq' | 'ne'; value: Scalar }
+  | { op: 'eq' | 'ne'; value: DataValue }
   | { op: 'gt' | 'gte' | 'lt' | 'lte'; value: string | number }
-  | { op: 'in'; values: Scalar[] }
+  | { op: 'in'; values: DataValue[] }
   | { op: 'exists'; value: boolean };
 
 export interface WhereFilter {
@@ -43,19 +45,4 @@ export interface SegmentDefinition {
    * not our internal form.
    */
   source: { name: string; description?: string; condition: unknown };
-}
-
-/** What the store holds for a customer (identifier type → values). */
-export interface CustomerView {
-  customerId: string;
-  identifiers: Record<string, string[]>;
-}
-
-export interface StoredEvent {
-  type: string;
-  action: string;
-  identifiers: Record<string, string>;
-  data: Record<string, Scalar>;
-  /** ms since the epoch, set by the server when the event was accepted. */
-  receivedAt: number;
 }
