@@ -11,6 +11,11 @@ export default defineConfig({
       { find: /^@odpkit\/sdk$/, replacement: src('./packages/sdk/src/index.ts') },
       { find: /^@odpkit\/sdk\/limits$/, replacement: src('./packages/sdk/src/limits.ts') },
       { find: /^@odpkit\/server$/, replacement: src('./packages/server/src/index.ts') },
+      // The SQLite writer thread cannot start from .ts source: tests start it from an entry bundled on the fly.
+      {
+        find: /^\.\/writer-location\.js$/,
+        replacement: src('./packages/server/test/helpers/sqlite-writer-location.ts'),
+      },
     ],
   },
   test: {

@@ -504,7 +504,14 @@ function buildServerHead() {
   const pkg = join(dir, 'packages', 'server');
   execFileSync(
     join(repoRoot, 'node_modules', '.bin', 'tsup'),
-    ['src/index.ts', '--format', 'esm', '--target', 'node20', '--platform', 'node', '--out-dir', 'dist', '--silent'],
+    // The SQLite writer thread's entry is a second file beside index.js (packages/server/tsup.config.ts).
+    [
+      '--entry.index',
+      'src/index.ts',
+      '--entry.sqlite-writer',
+      'src/store/sqlite/writer-entry.ts',
+      ...['--format', 'esm', '--target', 'node20', '--platform', 'node', '--out-dir', 'dist', '--silent'],
+    ],
     { cwd: pkg, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   return join(pkg, 'dist', 'index.js');

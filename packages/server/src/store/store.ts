@@ -1,6 +1,6 @@
 /**
- * The one storage interface. The SQLite implementation lives in ./sqlite; PostgreSQL (issue 5) must pass the same
- * contract suite (test/store-contract.ts). Everything is async so a networked database can implement it unchanged.
+ * The one storage interface, implemented on SQLite (./sqlite) and PostgreSQL (./postgres); both pass the same
+ * contract suite (test/store-contract.ts), and what they share lives in ./shared. Everything is async so a networked database can implement it unchanged.
  */
 
 export interface Account {
@@ -119,6 +119,16 @@ export interface AccountStats {
   refusedMerges: number;
 }
 
+export interface StoreDiagnostics {
+  driver: 'sqlite' | 'postgres';
+  /**
+   * Setting → value as the database reports it. SQLite: journal_mode ('wal'), synchronous (2 = FULL: the WAL is
+   * fsynced at every commit), wal_autocheckpoint, busy_timeout. PostgreSQL: fsync and synchronous_commit ('on'),
+   * full_page_writes, transaction_isolation.
+   */
+  settings: Record<string, string | number>;
+}
+
 export interface Store {
   /** Writes every batch in ONE transaction (group commit); resolves only after COMMIT. One outcome per batch. */
   ingest(batches: IngestBatch[]): Promise<IngestOutcome[]>;
@@ -151,5 +161,7 @@ export interface Store {
 
   /** Exercises the write path (a write and a read in a transaction); throws when the store cannot write. */
   healthCheck(): Promise<void>;
+  /** The settings an acknowledgement's durability rests on, read back from the connection that commits. */
+  diagnostics(): Promise<StoreDiagnostics>;
   close(): Promise<void>;
 }

@@ -221,6 +221,16 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       });
     },
 
+    async diagnostics() {
+      // Read on a pooled connection, like every commit: a session-level override would show here.
+      const { rows } = await pool.query<Record<string, string>>(
+        `SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit,
+                current_setting('full_page_writes') AS full_page_writes,
+                current_setting('transaction_isolation') AS transaction_isolation`,
+      );
+      return { driver: 'postgres', settings: { ...rows[0] } };
+    },
+
     async close() {
       // pg throws when a pool is ended twice; close() may be called from several shutdown paths.
       closing ??= analyzer.close().then(() => pool.end());

@@ -21,7 +21,7 @@ export function applyPragmas(db: Database.Database, cacheMiB: number): void {
   // (Checkpointing PASSIVE from a worker thread was tried: under continuous writes the WAL never caught up and grew to
   // the fallback limit, and throughput did not improve; see the package README.)
   db.pragma('wal_autocheckpoint = 10000');
-  // FULL: an acknowledged event survives power loss, not only a process crash (DESIGN §3, issue 3).
+  // FULL: the WAL is fsynced at every commit, so an acknowledged event survives power loss, not only a crash.
   db.pragma('synchronous = FULL');
   db.pragma(`cache_size = ${-Math.floor(cacheMiB * 1024)}`);
   db.pragma('busy_timeout = 5000');
@@ -100,6 +100,7 @@ export function migrate(db: Database.Database): void {
       PRIMARY KEY (account_id, name)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
   `);
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
 }

@@ -23,7 +23,7 @@ export type WriterReply =
 export function runWriter(port: MessagePort, data: WriterData): void {
   const db = new Database(data.path);
   applyPragmas(db, data.cacheMiB);
-  const writes = createWrites(db);
+  const writes = createWrites(db, data.path);
 
   port.on('message', (message: WriterRequest) => {
     if ('close' in message) {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { type CustomerId, type IdentityGraphTx, stitch } from '../../ingest/stitch.js';
 import { type AccountRow, planDefaultAccount } from '../shared/accounts.js';
@@ -25,12 +26,48 @@ export interface Writes {
   ): AccountRow;
   putSegmentDefinition(account: string, name: string, definitionJson: string, at: number): void;
   deleteSegmentDefinition(account: string, name: string): boolean;
+  /** Writes and reads back the health row, as big as the last failed ingestion (see below); throws if it cannot. */
   healthCheck(at: number): void;
+  /** The writer connection's durability settings, as SQLite reports them. */
+  settings(): Record<string, string | number>;
 }
 
 export type WriteOp = keyof Writes;
 
-export function createWrites(db: Database.Database): Writes {
+/** The pragmas an acknowledgement rests on (applyPragmas in schema.ts sets them), read back by settings(). */
+const DURABILITY_PRAGMAS = ['journal_mode', 'synchronous', 'wal_autocheckpoint', 'busy_timeout'] as const;
+
+/** SQLite result codes of a storage that cannot take writes: a full disk, an I/O error, a read-only file. */
+const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN)/;
+
+/**
+ * The file a writer was opened on. If the file (or its whole directory) is deleted or replaced while the server runs,
+ * SQLite keeps committing into the orphaned inode, which disappears with the process: every acknowledged event would
+ * be lost. So after each commit, before the write is acknowledged, the path must still name the same file.
+ */
+function fileGuard(path: string): () => void {
+  const opened = statSync(path);
+  return () => {
+    let now: ReturnType<typeof statSync>;
+    try {
+      now = statSync(path);
+    } catch (err) {
+      throw Object.assign(
+        new Error(`the database file ${path} is gone (was it or its directory removed?): ${(err as Error).message}`),
+        { code: 'SQLITE_IOERR_FILE_MOVED' },
+      );
+    }
+    if (now.ino !== opened.ino || now.dev !== opened.dev) {
+      throw Object.assign(new Error(`the database file ${path} was replaced by another file since it was opened`), {
+        code: 'SQLITE_IOERR_FILE_MOVED',
+      });
+    }
+  };
+}
+
+/** `file` is the database's path, or null for ':memory:'. */
+export function createWrites(db: Database.Database, file: string | null): Writes {
+  const sameFile = file === null ? () => {} : fileGuard(file);
   const q = {
     dedup: db.prepare('INSERT OR IGNORE INTO dedup (account_id, key) VALUES (?, ?)'),
     owner: db.prepare('SELECT customer_id FROM identities WHERE account_id = ? AND type = ? AND value = ?').pluck(),
@@ -66,6 +103,7 @@ export function createWrites(db: Database.Database): Writes {
     healthWrite: db.prepare(
       'INSERT INTO health (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
     ),
+    probeWrite: db.prepare('INSERT OR REPLACE INTO write_probe (id, payload) VALUES (1, zeroblob(?))'),
     healthRead: db.prepare('SELECT checked_at FROM health WHERE id = 1').pluck(),
   };
 
@@ -128,19 +166,51 @@ export function createWrites(db: Database.Database): Writes {
     },
   );
 
-  const healthTx = db.transaction((at: number) => {
+  /**
+   * A tiny health write can succeed on a full disk while ingestion fails (it fits in WAL pages already allocated), so
+   * after an ingestion failed for lack of storage the probe also writes a payload twice the size of what failed, until
+   * such a probe commits. Until then the health check fails as ingestion does.
+   */
+  let probeBytes = 0;
+  const healthTx = db.transaction((at: number, padding: number) => {
     q.healthWrite.run(at);
+    q.probeWrite.run(padding);
     checkHealthRow(at, q.healthRead.get());
   });
 
+  /** Runs one write, then checks that it went to the file the store was opened on before it is acknowledged. */
+  function committed<T>(write: () => T): T {
+    const value = write();
+    sameFile();
+    return value;
+  }
+
   return {
     // BEGIN IMMEDIATE: take the write lock up front, so another process on the same file cannot deadlock an upgrade.
-    ingest: (batches) => ingestTx.immediate(batches),
-    createAccount: (publicKey, privateKey, at) => q.insertAccount.get(publicKey, privateKey, 0, at) as AccountRow,
-    ensureDefaultAccount: (given, fresh, at) => ensureDefaultTx.immediate(given, fresh, at),
+    ingest: (batches) => {
+      try {
+        return committed(() => ingestTx.immediate(batches));
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && STORAGE_FAILURE.test(code)) {
+          let bytes = 0;
+          for (const b of batches) for (const e of b.events) bytes += e.identifiersJson.length + e.dataJson.length;
+          probeBytes = Math.max(probeBytes, 2 * bytes);
+        }
+        throw err;
+      }
+    },
+    createAccount: (publicKey, privateKey, at) =>
+      committed(() => q.insertAccount.get(publicKey, privateKey, 0, at) as AccountRow),
+    ensureDefaultAccount: (given, fresh, at) => committed(() => ensureDefaultTx.immediate(given, fresh, at)),
     putSegmentDefinition: (account, name, definitionJson, at) =>
-      void q.putSegment.run(account, name, definitionJson, at),
-    deleteSegmentDefinition: (account, name) => q.deleteSegment.run(account, name).changes > 0,
-    healthCheck: (at) => healthTx.immediate(at),
+      committed(() => void q.putSegment.run(account, name, definitionJson, at)),
+    deleteSegmentDefinition: (account, name) => committed(() => q.deleteSegment.run(account, name).changes > 0),
+    healthCheck: (at) => {
+      committed(() => healthTx.immediate(at, probeBytes));
+      probeBytes = 0;
+    },
+    settings: () =>
+      Object.fromEntries(DURABILITY_PRAGMAS.map((p) => [p, db.pragma(p, { simple: true }) as string | number])),
   };
 }
