@@ -1,36 +1,34 @@
 import { defaults } from './env.js';
-import { UsageError } from './pairs.js';
+import { UsageError } from './usage-error.js';
 
-export type AdminResult =
-  | { ok: true; body: unknown }
-  | { ok: false; status: number; fail: () => number; body?: undefined };
+/** An admin API answer: the parsed body, or the status with the server's reason in one printable message. */
+export type AdminResult = { ok: true; body: unknown } | { ok: false; status: number; message: string };
 
-/**
- * One admin API call with the private key. A non-2xx answer becomes `fail()`, which prints the status and the
- * server's detail on stderr and returns exit status 1.
- */
+/** Whether a private key was given, by flag or environment; the admin API needs one. */
+export function privateKeyOf(flags: { privateKey?: string }): string | undefined {
+  return flags.privateKey ?? defaults.privateKey();
+}
+
+/** One admin API call with the private key. */
 export async function adminRequest(
   flags: { url: string; privateKey?: string },
   path: string,
   init: { method?: string; body?: string } = {},
 ): Promise<AdminResult> {
-  const privateKey = flags.privateKey ?? defaults.privateKey();
+  const privateKey = privateKeyOf(flags);
   if (!privateKey) throw new UsageError('the private key is needed: --private-key K or ODPKIT_PRIVATE_KEY');
   const headers: Record<string, string> = { 'x-api-key': privateKey };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(new URL(path, flags.url), { method: init.method ?? 'GET', headers, body: init.body });
   const text = await res.text();
-  if (!res.ok) {
-    return {
-      ok: false,
-      status: res.status,
-      fail: () => {
-        process.stderr.write(`${res.status} ${describeError(text)}\n`);
-        return 1;
-      },
-    };
-  }
+  if (!res.ok) return { ok: false, status: res.status, message: `${res.status} ${describeError(text)}` };
   return { ok: true, body: JSON.parse(text) };
+}
+
+/** Prints a failed admin call's status and reason on stderr; returns exit status 1. */
+export function reportFailure(res: { message: string }): number {
+  process.stderr.write(`${res.message}\n`);
+  return 1;
 }
 
 function describeError(text: string): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDataValue, parsePair, UsageError } from '../src/pairs.js';
+import { pairsToRecord, parseDataValue, parsePair } from '../src/pairs.js';
+import { UsageError } from '../src/usage-error.js';
 
 describe('key=value arguments', () => {
   it('splits at the first = so values may contain =', () => {
@@ -22,5 +23,30 @@ describe('key=value arguments', () => {
     expect(parseDataValue('12abc')).toBe('12abc');
     expect(parseDataValue('True')).toBe('True');
     expect(parseDataValue('')).toBe('');
+  });
+});
+
+describe('repeatable key=value flags into one map', () => {
+  const asString = (v: string) => v;
+
+  it('keeps every distinct key', () => {
+    expect({
+      ...pairsToRecord([{ flag: '--id', raws: ['fs_user_id=u1', 'email=a@example.com'], value: asString }]),
+    }).toEqual({ fs_user_id: 'u1', email: 'a@example.com' });
+  });
+
+  it('refuses a key given twice instead of keeping only the last value, naming the flag and key', () => {
+    expect(() =>
+      pairsToRecord([{ flag: '--id', raws: ['email=a@example.com', 'email=b@example.com'], value: asString }]),
+    ).toThrow(new UsageError('--id email is given twice; an event holds one value per key'));
+  });
+
+  it('refuses a key given by two flags that fill the same map', () => {
+    expect(() =>
+      pairsToRecord([
+        { flag: '--data', raws: ['sku=1'], value: parseDataValue },
+        { flag: '--data-string', raws: ['sku=00042'], value: asString },
+      ]),
+    ).toThrow('sku is given by both --data and --data-string');
   });
 });

@@ -1,4 +1,4 @@
-import { adminRequest } from '../admin-request.js';
+import { adminRequest, reportFailure } from '../admin-request.js';
 import { parsePair } from '../pairs.js';
 
 export interface CustomerFlags {
@@ -12,7 +12,7 @@ export async function customer(pair: string, flags: CustomerFlags): Promise<numb
   const [key, value] = parsePair(pair, 'identifier');
   const query = new URLSearchParams({ key, value });
   const res = await adminRequest(flags, `/admin/v1/customers?${query}`);
-  if (!res.ok) return res.fail();
+  if (!res.ok) return reportFailure(res);
   const body = res.body as Record<string, unknown>;
   process.stdout.write(flags.json ? `${JSON.stringify(body, null, 2)}\n` : formatCustomer(body));
   return 0;

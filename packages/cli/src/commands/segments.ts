@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { createOdpClient } from '@odpkit/sdk';
-import { adminRequest } from '../admin-request.js';
+import { adminRequest, privateKeyOf, reportFailure } from '../admin-request.js';
 import { defaults } from '../env.js';
-import { parsePair, UsageError } from '../pairs.js';
+import { parsePair } from '../pairs.js';
+import { UsageError } from '../usage-error.js';
 
 export interface ApplyFlags {
   url: string;
@@ -22,7 +23,7 @@ export async function applySegments(file: string, flags: ApplyFlags): Promise<nu
     method: 'POST',
     body: JSON.stringify(body),
   });
-  if (!res.ok) return res.fail();
+  if (!res.ok) return reportFailure(res);
   const r = res.body as Record<string, string[] | undefined>;
   for (const what of ['created', 'updated', 'unchanged', 'deleted'] as const) {
     const names = r[what] ?? [];
@@ -31,52 +32,86 @@ export async function applySegments(file: string, flags: ApplyFlags): Promise<nu
   return 0;
 }
 
+interface SegmentDefinition {
+  name: string;
+  description?: string;
+  condition: unknown;
+}
+
+async function definedSegments(flags: { url: string; privateKey?: string }) {
+  const res = await adminRequest(flags, '/admin/v1/segments');
+  return res.ok ? { ok: true as const, segments: (res.body as { segments: SegmentDefinition[] }).segments } : res;
+}
+
 /** `odpkit segments list`: the account's definitions. */
 export async function listSegments(flags: { url: string; privateKey?: string; json?: boolean }): Promise<number> {
-  const res = await adminRequest(flags, '/admin/v1/segments');
-  if (!res.ok) return res.fail();
-  const { segments } = res.body as { segments: Array<{ name: string; description?: string; condition: unknown }> };
-  if (flags.json) process.stdout.write(`${JSON.stringify(segments, null, 2)}\n`);
-  else for (const s of segments) process.stdout.write(`${s.name}${s.description ? `  ${s.description}` : ''}\n`);
+  const res = await definedSegments(flags);
+  if (!res.ok) return reportFailure(res);
+  if (flags.json) process.stdout.write(`${JSON.stringify(res.segments, null, 2)}\n`);
+  else for (const s of res.segments) process.stdout.write(`${s.name}${s.description ? `  ${s.description}` : ''}\n`);
   return 0;
 }
 
 export interface CheckFlags {
+  /** Already checked to be an http(s) URL. */
   url: string;
   apiKey?: string;
   privateKey?: string;
   segments?: string;
-  timeout: string;
+  timeout: number;
 }
 
 /**
  * `odpkit segments check key=value`: asks through @odpkit/sdk, exactly as an application would, which of the
- * segments the customer qualifies for. Without --segments, the account's defined segments are asked (that list
+ * segments the customer qualifies for. Without --segments, every segment the account defines is asked (listing them
  * needs the private key).
+ *
+ * The server answers "not qualified" for a segment it does not define, so a misspelt name would look like a real
+ * answer. With the private key the names are checked against the definitions and each unknown one is warned about
+ * on stderr; with only the public key the names cannot be listed, and stderr says they were not checked.
  */
 export async function checkSegments(pair: string, flags: CheckFlags): Promise<number> {
   const [key, value] = parsePair(pair, 'identifier');
   const apiKey = flags.apiKey ?? defaults.publicKey();
   if (!apiKey) throw new UsageError('an API key is needed: --api-key K or ODPKIT_PUBLIC_KEY');
-  let names: string[];
-  if (flags.segments !== undefined) {
-    names = flags.segments
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  } else {
-    if (!(flags.privateKey ?? defaults.privateKey())) {
-      throw new UsageError('give --segments a,b (or the private key, to ask every segment the account defines)');
-    }
-    const res = await adminRequest(flags, '/admin/v1/segments');
-    if (!res.ok) return res.fail();
-    names = (res.body as { segments: Array<{ name: string }> }).segments.map((s) => s.name);
+  const asked = flags.segments
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (asked !== undefined && asked.length === 0) throw new UsageError('--segments names no segment');
+  if (asked === undefined && !privateKeyOf(flags)) {
+    throw new UsageError('give --segments a,b (or the private key, to ask every segment the account defines)');
   }
-  if (names.length === 0) throw new UsageError('no segments to check');
-  const timeout = Number(flags.timeout);
+
+  let names: string[];
+  if (privateKeyOf(flags)) {
+    const defined = await definedSegments(flags);
+    if (!defined.ok) {
+      if (asked === undefined) return reportFailure(defined);
+      process.stderr.write(`odpkit: warning: could not check that the segments are defined: ${defined.message}\n`);
+      names = asked;
+    } else {
+      const known = new Set(defined.segments.map((s) => s.name));
+      names = asked ?? [...known];
+      for (const name of names) {
+        if (!known.has(name)) process.stderr.write(`odpkit: warning: segment "${name}" is not defined on the server\n`);
+      }
+    }
+  } else {
+    names = asked ?? [];
+    process.stderr.write(
+      'odpkit: note: not checked that the segments are defined on the server ' +
+        '(listing them needs --private-key or ODPKIT_PRIVATE_KEY)\n',
+    );
+  }
+  if (names.length === 0) {
+    process.stderr.write('odpkit: the account defines no segments\n');
+    return 1;
+  }
+
   const client = createOdpClient({
-    odp: { apiKey, apiHost: flags.url.replace(/\/+$/, ''), segmentsToCheck: names },
-    segmentsRequestTimeout: Number.isFinite(timeout) && timeout > 0 ? timeout : 10_000,
+    odp: { apiKey, apiHost: flags.url, segmentsToCheck: names },
+    segmentsRequestTimeout: flags.timeout,
     logLevel: 'silent',
   });
   try {

@@ -1,15 +1,17 @@
 import { createOdpClient, type EventOutcome } from '@odpkit/sdk';
 import { defaults } from '../env.js';
-import { parseDataValue, parsePair, UsageError } from '../pairs.js';
+import { pairsToRecord, parseDataValue } from '../pairs.js';
+import { UsageError } from '../usage-error.js';
 
 export interface SendFlags {
   id: string[];
   type?: string;
   data: string[];
   dataString: string[];
+  /** Already checked to be an http(s) URL. */
   url: string;
   apiKey?: string;
-  timeout: string;
+  timeout: number;
 }
 
 /**
@@ -20,28 +22,16 @@ export async function send(action: string, flags: SendFlags): Promise<number> {
   const apiKey = flags.apiKey ?? defaults.publicKey();
   if (!apiKey) throw new UsageError('an API key is needed: --api-key K or ODPKIT_PUBLIC_KEY');
   if (flags.id.length === 0) throw new UsageError('at least one --id key=value is needed');
-  const identifiers: Record<string, string> = Object.create(null);
-  for (const raw of flags.id) {
-    const [k, v] = parsePair(raw, '--id');
-    identifiers[k] = v;
-  }
-  const data: Record<string, string | number | boolean | null> = Object.create(null);
-  for (const raw of flags.data) {
-    const [k, v] = parsePair(raw, '--data');
-    data[k] = parseDataValue(v);
-  }
-  for (const raw of flags.dataString) {
-    const [k, v] = parsePair(raw, '--data-string');
-    data[k] = v;
-  }
-  const timeout = Number(flags.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0)
-    throw new UsageError(`--timeout "${flags.timeout}" must be milliseconds`);
+  const identifiers = pairsToRecord([{ flag: '--id', raws: flags.id, value: (v) => v }]);
+  const data = pairsToRecord<string | number | boolean | null>([
+    { flag: '--data', raws: flags.data, value: parseDataValue },
+    { flag: '--data-string', raws: flags.dataString, value: (v) => v },
+  ]);
 
   const client = createOdpClient({
-    odp: { apiKey, apiHost: flags.url.replace(/\/+$/, '') },
+    odp: { apiKey, apiHost: flags.url },
     flushInterval: 0,
-    requestTimeout: timeout,
+    requestTimeout: flags.timeout,
     logLevel: 'silent',
   });
   const outcomes: EventOutcome[] = [];

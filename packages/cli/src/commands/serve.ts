@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startServer } from '@odpkit/server';
 import { defaults } from '../env.js';
-import { UsageError } from '../pairs.js';
+import { type LogLevel, parseDb, parseListenHost, parseLogLevel, parsePort } from '../flags.js';
+import { heldStream } from '../held-stream.js';
 
 export interface ServeFlags {
   host: string;
@@ -11,40 +12,50 @@ export interface ServeFlags {
   publicKey?: string;
   privateKey?: string;
   segments?: string;
+  logLevel: string;
   quiet?: boolean;
 }
 
-/** `odpkit serve`: start the server, print where it listens and the keys, stop cleanly on SIGINT/SIGTERM. */
+/**
+ * `odpkit serve`: start the server, print where it listens and the keys, stop cleanly on SIGINT/SIGTERM.
+ * The banner goes to stdout, for scripts to read; the server's JSON logs and the CLI's own notes go to stderr.
+ * `--quiet` hides progress and request logs (level warn), never warnings or errors.
+ */
 export async function serve(flags: ServeFlags): Promise<void> {
-  const port = Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port "${flags.port}" is not a port number`);
+  const host = parseListenHost(flags.host);
+  const port = parsePort(flags.port);
+  const db = parseDb(flags.db);
+  const level = quieted(parseLogLevel(flags.logLevel), flags.quiet === true);
   // A fresh checkout has no ./data yet; a SQLite file needs its folder to exist.
-  if (!/^postgres(ql)?:\/\//.test(flags.db) && flags.db !== ':memory:') {
-    mkdirSync(path.dirname(path.resolve(flags.db)), { recursive: true });
+  if (db.kind === 'sqlite' && db.path !== ':memory:') {
+    mkdirSync(path.dirname(path.resolve(db.path)), { recursive: true });
   }
+  const logs = heldStream(process.stderr);
   const server = await startServer({
-    host: flags.host,
+    host,
     port,
-    db: flags.db,
+    db: db.kind === 'sqlite' ? db.path : db.url,
     publicKey: flags.publicKey ?? defaults.publicKey(),
     privateKey: flags.privateKey ?? defaults.privateKey(),
     segmentsFile: flags.segments,
-    // Structured logs on stderr, so stdout carries only the lines below that scripts read.
-    logger: flags.quiet ? false : { level: process.env.ODPKIT_LOG_LEVEL ?? 'info', stream: process.stderr },
+    logger: { level, stream: logs },
+  }).catch((err: unknown) => {
+    // A start that fails is reported once by the caller; what the server logged on the way belongs before it.
+    logs.release();
+    throw err;
   });
-  // Plain lines on stdout (logs go to stderr) so scripts can read the URL and keys.
   process.stdout.write(
     `odpkit listening on ${server.url}\n` +
-      `database: ${redact(flags.db)}\n` +
+      `database: ${redact(db.kind === 'sqlite' ? db.path : db.url)}\n` +
       `public key (events, GraphQL): ${server.account.publicKey}\n` +
       `private key (admin API; keep it secret): ${server.account.privateKey}\n`,
   );
+  logs.release();
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
     closing = true;
-    process.stderr.write(`odpkit: ${signal} received, closing\n`);
+    if (!flags.quiet) process.stderr.write(`odpkit: ${signal} received, closing\n`);
     server.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -55,6 +66,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** `--quiet` lowers the log level to warn at most; a level already quieter (error, silent) stays. */
+function quieted(level: LogLevel, quiet: boolean): LogLevel {
+  return quiet && (level === 'info' || level === 'debug' || level === 'trace') ? 'warn' : level;
 }
 
 /** A PostgreSQL URL may carry a password; it must not end up in terminal scrollback or logs. */
