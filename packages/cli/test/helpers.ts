@@ -30,7 +30,8 @@ export function run(args: string[], env: Record<string, string> = {}): Promise<R
   });
 }
 
-function baseEnv(): NodeJS.ProcessEnv {
+/** This process's environment without ODPKIT_* variables, so a developer's settings cannot change a test. */
+export function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('ODPKIT_')) delete env[k];
   return env;
