@@ -65,6 +65,20 @@ describe('odpkit serve --segments, segments apply / list / check', () => {
       ODPKIT_PUBLIC_KEY: server.publicKey,
     });
     expect(some.stdout).toBe('qualified      has_purchased\nnot qualified  vip\n');
+    // Only the public key: the definitions cannot be listed, and stderr says the names were not checked.
+    expect(some.stderr).toContain('not checked that the segments are defined on the server');
+  });
+
+  it('check warns on stderr about a segment the server does not define, which would otherwise read as an answer', async () => {
+    const r = await run(
+      ['segments', 'check', 'email=seg@example.com', '--segments', 'has_purchased,has_purchsed'],
+      env,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('qualified      has_purchased\nnot qualified  has_purchsed\n');
+    expect(r.stderr).toBe('odpkit: warning: segment "has_purchsed" is not defined on the server\n');
+    const defined = await run(['segments', 'check', 'email=seg@example.com', '--segments', 'has_purchased'], env);
+    expect(defined.stderr).toBe('');
   });
 
   it('check reports an unknown customer with the reason and exit 1', async () => {
