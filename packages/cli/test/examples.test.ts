@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,18 @@ describe('examples/, as the README runs them', () => {
 
   it('every file in examples/ is run by this test', () => {
     expect(readdirSync(EXAMPLES).sort()).toEqual(['quickstart.mjs', 'segments.json', 'segments.mjs']);
+  });
+
+  it('the README shows each example as it is in examples/', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```(?:js|json)\n([\s\S]*?)```/g)].map((m) => m[1]);
+    for (const file of ['quickstart.mjs', 'segments.json', 'segments.mjs']) {
+      const text = readFileSync(path.join(EXAMPLES, file), 'utf8');
+      // The README leaves out a file's opening comment lines, nothing else.
+      const body = text.replace(/^(\/\/.*\n)+/, '');
+      expect(blocks, file).toContain(body);
+      expect(readme).toContain(`(examples/${file})`);
+    }
   });
 
   it('segments.json applies cleanly', async () => {
