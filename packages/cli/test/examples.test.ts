@@ -1,30 +1,15 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, type RunResult, run, type Served, serve } from './helpers.js';
+import { run, runNode, type Served, serve } from './helpers.js';
 
 // The examples the root README tells a newcomer to run, run the same way (`node examples/…` from the checkout)
 // against a real server. They read ODPKIT_URL and ODPKIT_PUBLIC_KEY, defaulting to the README's demo values.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLES = path.join(ROOT, 'examples');
 
-function node(script: string, env: Record<string, string>): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...baseEnv(), ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const node = (script: string, env: Record<string, string>) => runNode([script], env, ROOT);
 
 describe('examples/, as the README runs them', () => {
   let server: Served;

@@ -15,8 +15,13 @@ export interface RunResult {
 
 /** Run `odpkit …` to completion with a clean environment for the ODPKIT_* variables. */
 export function run(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return runNode([BIN, ...args], env);
+}
+
+/** Run `node …` to completion, like `run` but for any script, from `cwd` when given. */
+export function runNode(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...baseEnv(), ...env } });
+    const child = spawn(process.execPath, args, { env: { ...baseEnv(), ...env }, cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
