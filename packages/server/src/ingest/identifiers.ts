@@ -2,26 +2,38 @@ import { WIRE_LIMITS } from '@odpkit/sdk/limits';
 import type { Identity } from '../store/store.js';
 
 /**
- * Identifier normalisation and the placeholder deny-list (DESIGN §3). Placeholder ids such as "undefined" or "0" are
- * what glued thousands of users together in PostHog#5527 and in Segment's QA-id incident, so they never become
- * identities; the event still keeps them verbatim in its stored identifiers.
+ * The one identifier normalisation of the server: ingestion, every customer look-up (GraphQL, admin, segments service)
+ * and segment definitions all go through normaliseKey/normaliseValue, so a key or value written two ways is one
+ * identity everywhere.
+ *
+ * Placeholder ids such as "undefined" or "0" are what glue thousands of unrelated users into one profile in analytics
+ * tools, so they never become identities; the event still keeps them verbatim in its stored identifiers.
  */
 
 export const MAX_IDENTIFIER_LENGTH = WIRE_LIMITS.maxIdentifierValueLength;
 
-/** Compared after trimming, lower-casing and stripping one pair of surrounding quotes. */
+/** Compared after normalising, lower-casing and stripping one pair of surrounding quotes. */
 const DENY = new Set([
   '',
   'undefined',
+  '(undefined)',
   'null',
+  '(null)',
+  '<null>',
   'none',
+  '(none)',
   'nil',
+  '<nil>',
   'nan',
+  'n/a',
+  'na',
   '0',
   '-1',
   'anonymous',
   'guest',
   '[object object]',
+  '{}',
+  '[]',
   'true',
   'false',
   'distinct_id',
@@ -35,17 +47,49 @@ const DENY = new Set([
 /** Segment's recommended blocked pattern: only zeros and dashes (e.g. an all-zero UUID). */
 const ZEROS_AND_DASHES = /^[0-]+$/;
 
+/**
+ * Unfilled templates: `{{email}}` (Handlebars, Liquid, Mustache) or `${userId}` anywhere in the value (a half-filled
+ * `user-{{id}}` is as shared as a bare one), and `%email%` or `*|EMAIL|*` (mail merge tags) as the whole value.
+ */
+const TEMPLATE = /\{\{.*\}\}|\$\{.*\}|^%[^%\s]+%$|^\*\|.*\|\*$/s;
+
+/**
+ * Characters nobody can see, removed before any comparison so that `null\u200b` or `\ufeffnull` is still "null":
+ * controls (Cc, including NUL, tab and newline) and format characters (Cf: zero-width space and joiners, the BOM,
+ * the soft hyphen, bidi marks and isolates).
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+
+/**
+ * A lone UTF-16 surrogate (only reachable through a JSON `\udc00` escape) is not text: SQLite would store it as given,
+ * PostgreSQL as U+FFFD, and two different broken values would collapse into one there. Such a key or value is ignored
+ * for stitching and never matches a look-up, the same way on both stores.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** `vuid` is the only low-confidence type: a shared device must never bridge two people. */
 export const LOW_CONFIDENCE_TYPES: ReadonlySet<string> = new Set(['vuid']);
+
+/** The type that names one person: a customer holds at most one value of it (a person may have several emails). */
+export const PERSON_TYPE = 'fs_user_id';
 
 export function isHighConfidence(type: string): boolean {
   return !LOW_CONFIDENCE_TYPES.has(type);
 }
 
-/** Key normalisation shared by ingestion and look-ups: trimmed, lower-cased, `fs-user-id` spelled `fs_user_id`. */
+/** Without invisible characters, in NFKC (full-width `ｎｕｌｌ` is `null`), trimmed; null for a lone surrogate. */
+function canonicalText(s: string): string | null {
+  if (LONE_SURROGATE.test(s)) return null;
+  return s.replace(INVISIBLE, '').normalize('NFKC').trim();
+}
+
+/**
+ * The identity type of an identifier key: canonical text, lower-cased, `fs-user-id` spelled `fs_user_id`. The empty
+ * string means "not a usable key" (blank, invisible only, or a lone surrogate).
+ */
 export function normaliseKey(key: string): string {
-  const k = key.trim().toLowerCase();
-  return k === 'fs-user-id' ? 'fs_user_id' : k;
+  const k = canonicalText(key)?.toLowerCase() ?? '';
+  return k === 'fs-user-id' ? PERSON_TYPE : k;
 }
 
 function stripQuotes(v: string): string {
@@ -57,16 +101,30 @@ function stripQuotes(v: string): string {
   return v;
 }
 
+/** Whether an already canonical value is a placeholder rather than an id. */
+function isPlaceholder(canonical: string): boolean {
+  const v = stripQuotes(canonical).toLowerCase();
+  return DENY.has(v) || ZEROS_AND_DASHES.test(v) || TEMPLATE.test(v);
+}
+
+/** Whether a raw value is a placeholder (after the same normalisation as ingestion). */
 export function isDenied(value: string): boolean {
-  const v = stripQuotes(value.trim()).toLowerCase();
-  return DENY.has(v) || ZEROS_AND_DASHES.test(v);
+  const v = canonicalText(value);
+  return v === null || isPlaceholder(v);
 }
 
 /** Normalises one value for its (already normalised) type; null when the value must be ignored. */
 export function normaliseValue(type: string, value: string): string | null {
-  const trimmed = value.trim();
-  if (trimmed.length > MAX_IDENTIFIER_LENGTH || isDenied(trimmed)) return null;
-  return type === 'email' ? trimmed.toLowerCase() : trimmed;
+  const v = canonicalText(value);
+  if (v === null || v.length > MAX_IDENTIFIER_LENGTH || isPlaceholder(v)) return null;
+  return type === 'email' ? v.toLowerCase() : v;
+}
+
+/** The identity an identifier `key: value` stands for, or null when it is ignored. Look-ups use this too. */
+export function normaliseIdentifier(key: string, value: string): Identity | null {
+  const type = normaliseKey(key);
+  const v = type === '' ? null : normaliseValue(type, value);
+  return v === null ? null : { type, value: v };
 }
 
 /** The usable identities of an event and how many of its identifiers were ignored. */
@@ -75,17 +133,16 @@ export function extractIdentities(identifiers: Record<string, string>): { identi
   const seen = new Set<string>();
   let ignored = 0;
   for (const rawKey of Object.keys(identifiers)) {
-    const type = normaliseKey(rawKey);
-    const value = type === '' ? null : normaliseValue(type, identifiers[rawKey] as string);
-    if (value === null) {
+    const id = normaliseIdentifier(rawKey, identifiers[rawKey] as string);
+    if (id === null) {
       ignored++;
       continue;
     }
     // "Email" and "email" with the same value on one event are one identity, not two.
-    const dedupKey = `${type}\u0000${value}`;
+    const dedupKey = `${id.type}\u0000${id.value}`;
     if (seen.has(dedupKey)) continue;
     seen.add(dedupKey);
-    identities.push({ type, value });
+    identities.push(id);
   }
   return { identities, ignored };
 }

@@ -3,7 +3,7 @@ import type { PreparedEvent } from '../store/store.js';
 import { extractIdentities } from './identifiers.js';
 
 /**
- * Event validation (DESIGN §3). One bad event rejects the whole batch, so the client gets every problem at once: one
+ * Event validation. One bad event rejects the whole batch, so the client gets every problem at once: one
  * message per invalid event, by index. Validation never recurses into values, so deeply nested input costs nothing
  * beyond JSON.parse, and it never copies parsed objects with [[Set]] semantics, so `__proto__` keys stay plain data.
  */
@@ -16,6 +16,8 @@ export interface Invalid {
 export const MAX_NAME_LENGTH = WIRE_LIMITS.maxNameLength;
 export const MAX_IDEMPOTENCE_ID_LENGTH = WIRE_LIMITS.maxIdempotenceIdLength;
 export const MAX_KEY_LENGTH = WIRE_LIMITS.maxIdentifierKeyLength;
+export const MAX_IDENTIFIERS = WIRE_LIMITS.maxIdentifiersPerEvent;
+export const MAX_EVENT_BYTES = WIRE_LIMITS.maxEventBytes;
 
 export type ValidationResult = { ok: true; events: PreparedEvent[] } | { ok: false; invalids: Invalid[] };
 
@@ -39,6 +41,10 @@ function checkIdentifiers(v: unknown): string | null {
   if (!isPlainObject(v)) return "'identifiers' must be an object";
   const keys = Object.keys(v);
   if (keys.length === 0) return "'identifiers' must hold at least one identifier";
+  // Checked before anything per key: a 100,000-key event is refused without walking its keys.
+  if (keys.length > MAX_IDENTIFIERS) {
+    return `'identifiers' holds ${keys.length} keys, more than the ${MAX_IDENTIFIERS} allowed per event`;
+  }
   for (const key of keys) {
     if (key.trim() === '') return 'identifier keys must be non-empty';
     if (key.length > MAX_KEY_LENGTH)
@@ -56,12 +62,29 @@ function checkData(v: unknown): string | null {
     if (value !== null && t !== 'string' && t !== 'number' && t !== 'boolean') {
       return `'data.${showKey(key)}' must be a string, number, boolean or null`;
     }
+    if (t === 'number') {
+      const n = value as number;
+      // JSON.parse turns 1e309 into Infinity, which JSON.stringify would then store as null.
+      if (!Number.isFinite(n)) return `'data.${showKey(key)}' must be a finite number (it overflows a double)`;
+      // Past 2^53 a double no longer holds every integer: the stored number would not be the one sent.
+      if (Number.isInteger(n) && !Number.isSafeInteger(n)) {
+        return `'data.${showKey(key)}' is an integer beyond 2^53 - 1 that cannot be stored exactly: send it as a string`;
+      }
+    }
   }
   const id = v['idempotence_id'];
-  if (id !== undefined && (typeof id !== 'string' || id === '' || id.length > MAX_IDEMPOTENCE_ID_LENGTH)) {
+  // null is "no idempotence id" (some clients serialise an unset field that way), as when the key is missing.
+  if (id !== undefined && id !== null && (typeof id !== 'string' || id === '' || id.length > MAX_IDEMPOTENCE_ID_LENGTH)) {
     return `'data.idempotence_id' must be a non-empty string of at most ${MAX_IDEMPOTENCE_ID_LENGTH} characters`;
   }
   return null;
+}
+
+/** The event's size as the SDK measures it: the stored fields serialised as JSON, in UTF-8 bytes. */
+function checkSize(ev: Record<string, unknown>): string | null {
+  const json = JSON.stringify({ type: ev['type'], action: ev['action'], identifiers: ev['identifiers'], data: ev['data'] });
+  const bytes = Buffer.byteLength(json, 'utf8');
+  return bytes > MAX_EVENT_BYTES ? `event is ${bytes} bytes serialised, over the limit of ${MAX_EVENT_BYTES} bytes` : null;
 }
 
 function checkEvent(ev: unknown): string | null {
@@ -71,7 +94,8 @@ function checkEvent(ev: unknown): string | null {
     checkName(ev, 'action') ??
     checkIdentifiers(ev['identifiers']) ??
     // A missing `data` is an empty one: the official SDKs always send it, hand-written clients may not.
-    (ev['data'] === undefined ? null : checkData(ev['data']))
+    (ev['data'] === undefined ? null : checkData(ev['data'])) ??
+    checkSize(ev)
   );
 }
 

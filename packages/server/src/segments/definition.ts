@@ -1,7 +1,8 @@
-// Parses and validates segment definitions and segment files (DESIGN §4) into the normalised
+// Parses and validates segment definitions and segment files into the normalised
 // form of types.ts. Every problem is reported (not just the first), each prefixed with the path
 // of the offending value, so a user fixing a file sees all mistakes in one pass.
 
+import { normaliseKey } from '../ingest/identifiers.js';
 import type { Condition, DataValue, EventCondition, SegmentDefinition, WhereFilter, WhereTest } from './types.js';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
@@ -65,16 +66,6 @@ export function parseDuration(input: unknown): number | string {
   if (ms <= 0) return `${JSON.stringify(input)} must be longer than zero`;
   if (ms > MAX_WINDOW_MS) return `${JSON.stringify(input)} is longer than the maximum of 3650d`;
   return ms;
-}
-
-/**
- * Identifier keys are stored the way ingestion normalises them: any key lower-casing to
- * `fs-user-id` or `fs_user_id` is `fs_user_id` (DESIGN §2). Matching that here means a
- * definition written with `FS-USER-ID` still finds the customers.
- */
-export function normaliseIdentifierKey(key: string): string {
-  const lower = key.toLowerCase();
-  return lower === 'fs_user_id' || lower === 'fs-user-id' ? 'fs_user_id' : key;
 }
 
 function parseWhereTests(input: unknown, path: string, errors: string[]): WhereTest[] {
@@ -230,11 +221,12 @@ export function parseCondition(input: unknown, path: string, errors: string[], d
       return { kind, condition: parseCondition(value, p, errors, depth + 1) };
     case 'identifier':
       checkKeys(input, ['identifier'], path, errors);
-      if (typeof value !== 'string' || value.trim() === '') {
+      if (typeof value !== 'string' || normaliseKey(value) === '') {
         errors.push(at(p, `must be a non-empty identifier type such as "email" (got ${describe(value)})`));
         return fallback;
       }
-      return { kind, key: normaliseIdentifierKey(value.trim()) };
+      // The key as ingestion stores identity types, so `Email` finds the customers holding `email`.
+      return { kind, key: normaliseKey(value) };
     default:
       return parseEventCondition(input, path, errors);
   }

@@ -2,7 +2,7 @@
 // the store about segments, so GraphQL and the admin API share one cache and one set of rules.
 
 import type { Store } from '../store/store.js';
-import { normaliseIdentifierKey, parseSegmentDefinition, parseSegmentFile } from './definition.js';
+import { parseSegmentDefinition, parseSegmentFile } from './definition.js';
 import { evaluate, historyNeeded } from './evaluate.js';
 import type { CustomerView, SegmentDefinition, StoredEvent } from './types.js';
 
@@ -99,7 +99,8 @@ export class SegmentService {
   }
 
   findCustomer(accountId: string, idKey: string, idValue: string): Promise<CustomerView | null> {
-    return this.store.lookupCustomer(accountId, normaliseIdentifierKey(idKey), idValue);
+    // The store normalises the key and value the way ingestion does (src/ingest/identifiers.ts).
+    return this.store.lookupCustomer(accountId, idKey, idValue);
   }
 
   /**

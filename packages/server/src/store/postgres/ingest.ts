@@ -9,7 +9,7 @@ import {
   type IngestOutcome,
   type PreparedEvent,
 } from '../store.js';
-import { type IdentityRow, loadIdentifiers, lockIdentities } from './locking.js';
+import { type IdentityRow, loadIdentityCounts, lockIdentities } from './locking.js';
 import { FIRST_TEMP_ID, identityKey, SnapshotGraph } from './snapshot-graph.js';
 import { dedupKey, encodeText, wellFormed } from './text.js';
 
@@ -18,7 +18,7 @@ import { dedupKey, encodeText, wellFormed } from './text.js';
  * statements so a group of thousands of events costs a few round trips, not thousands.
  *   1. dedup: claim every idempotence key with INSERT … ON CONFLICT DO NOTHING RETURNING. A key another node holds in
  *      an open transaction makes this wait for its COMMIT, so a batch retried against another node is stored once.
- *   2. lock the identities and their owners (locking.ts), load the owners' identifiers.
+ *   2. lock the identities and their owners (locking.ts), load the owners' bounded per-type counts.
  *   3. stitch() every stored event, in order, against the in-memory snapshot (snapshot-graph.ts).
  *   4. write the snapshot's changes, the events and the counters.
  */
@@ -99,10 +99,7 @@ export async function ingestGroup(client: pg.ClientBase, batches: IngestBatch[])
     graph.setOwner(r, owners[i] ?? null);
   });
   const ownerIds = [...new Set(owners.filter((o): o is number => o !== null))];
-  // An owner holds at least the identity it owns, so every owner is in the result.
-  for (const [customer, { account, ids }] of await loadIdentifiers(client, ownerIds)) {
-    graph.setIdentifiers(customer, account, ids);
-  }
+  for (const [customer, counts] of await loadIdentityCounts(client, ownerIds)) graph.setCounts(customer, counts);
 
   const outcomes: IngestOutcome[] = [];
   const stored: Attributed[] = [];
@@ -122,6 +119,7 @@ export async function ingestGroup(client: pg.ClientBase, batches: IngestBatch[])
   });
 
   const real = await writeCustomers(client, graph);
+  await writeMergedIdentities(client, graph, real);
   await writeIdentities(client, graph, real);
   await writeEvents(client, stored, (c) => real(graph.rootOf(c)));
   await writeCounters(client, batches, outcomes);
@@ -199,9 +197,23 @@ async function writeCustomers(client: pg.ClientBase, graph: SnapshotGraph): Prom
   return real;
 }
 
+/**
+ * Every identity of a customer merged in this group moves to the merge's root, in one statement: the snapshot holds
+ * only the group's own identities, not the merged customers' others. Runs before writeIdentities, whose per-row
+ * changes are final. (Customers created in this group own only identities of the group, written by writeIdentities.)
+ */
+async function writeMergedIdentities(client: pg.ClientBase, graph: SnapshotGraph, real: (c: CustomerId) => number) {
+  const merged = [...graph.changes.mergedInto].filter(([from]) => from < FIRST_TEMP_ID).sort((a, b) => a[0] - b[0]);
+  if (merged.length === 0) return;
+  await client.query(
+    `UPDATE identities i SET customer_id = m.i FROM unnest($1::bigint[], $2::bigint[]) AS m(f, i) WHERE i.customer_id = m.f`,
+    [merged.map(([f]) => f), merged.map(([, i]) => real(i))],
+  );
+}
+
 async function writeIdentities(client: pg.ClientBase, graph: SnapshotGraph, real: (c: CustomerId) => number) {
   // Sorted by key: the rows are locked in one order by every writer.
-  const changes = [...graph.changes.owned.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const changes = [...graph.ownerChanges().entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const added = changes.filter(([, c]) => c.isNew).map(([, c]) => c);
   const moved = changes.filter(([, c]) => !c.isNew).map(([, c]) => c);
   const params = (list: typeof added) => [

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { groupIdentifiers } from '../shared/identifiers.js';
+import { MAX_IDENTIFIERS_PER_CUSTOMER } from '../../ingest/stitch.js';
 import { RetryableConflict } from './connection.js';
 import { decodeText, encodeText } from './text.js';
 
@@ -98,26 +98,24 @@ export async function lockIdentities(client: pg.ClientBase, ids: readonly Identi
   throw new RetryableConflict('identity owners kept changing while being locked');
 }
 
-/** type → values of each customer, in (type, value) byte order, as SQLite lists them. */
-export async function loadIdentifiers(
+/**
+ * The identity count per type of each customer, over its first MAX_IDENTIFIERS_PER_CUSTOMER + 1 identities in type
+ * byte order (as SQLite's countOf counts them): exact for every customer within the cap, and never more rows than
+ * that per customer, whatever it holds.
+ */
+export async function loadIdentityCounts(
   client: pg.ClientBase,
   customers: readonly number[],
-): Promise<Map<number, { account: string; ids: Map<string, string[]> }>> {
-  const out = new Map<number, { account: string; ids: Map<string, string[]> }>();
+): Promise<Map<number, Map<string, number>>> {
+  const out = new Map<number, Map<string, number>>();
   if (customers.length === 0) return out;
-  const { rows } = await client.query<{ customer_id: string; account_id: string; type: string; value: string }>(
-    `SELECT customer_id, account_id, type, value FROM identities WHERE customer_id = ANY($1::bigint[])
-     ORDER BY customer_id, type, value`,
-    [customers],
+  for (const c of customers) out.set(c, new Map());
+  const { rows } = await client.query<{ customer_id: string; type: string; n: number }>(
+    `SELECT c.id AS customer_id, x.type, count(*)::int AS n FROM unnest($1::bigint[]) AS c(id)
+     CROSS JOIN LATERAL (SELECT type FROM identities WHERE customer_id = c.id ORDER BY type LIMIT $2) AS x
+     GROUP BY c.id, x.type`,
+    [customers, MAX_IDENTIFIERS_PER_CUSTOMER + 1],
   );
-  for (const r of rows) {
-    const c = Number(r.customer_id);
-    let entry = out.get(c);
-    if (!entry) {
-      entry = { account: r.account_id, ids: new Map() };
-      out.set(c, entry);
-    }
-    groupIdentifiers([{ type: decodeText(r.type), value: decodeText(r.value) }], entry.ids);
-  }
+  for (const r of rows) out.get(Number(r.customer_id))?.set(decodeText(r.type), r.n);
   return out;
 }

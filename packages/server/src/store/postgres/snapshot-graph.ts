@@ -1,10 +1,14 @@
-import type { CustomerId, IdentityGraphTx } from '../../ingest/stitch.js';
+import { type CustomerId, type IdentityGraphTx, MAX_IDENTIFIERS_PER_CUSTOMER } from '../../ingest/stitch.js';
 
 /**
  * The identity graph of one group commit, held in memory. stitch() is synchronous and written once for every store;
  * PostgreSQL is reached over the network, so the transaction first locks and loads everything stitch() can look at
- * (the owners of the group's identities and those owners' identifiers, see ingest.ts), stitch() runs against this
- * snapshot, and the changes it made are then written back in a few set-based statements.
+ * (the owners of the group's identities and those owners' bounded per-type counts, see ingest.ts), stitch() runs
+ * against this snapshot, and the changes it made are then written back in a few set-based statements.
+ *
+ * The snapshot knows the owner of every identity the group carries, and only counts for the rest of a customer's
+ * identities: a merge is written back as "every identity of customer X now belongs to Y", not row by row, so a merge
+ * never needs the merged customer's values in memory.
  *
  * Customers created here get temporary ids above any real id, in creation order, so stitch()'s "older = smaller id"
  * rule still holds; real ids are allocated from the sequence, in the same order, when the changes are written.
@@ -23,80 +27,96 @@ export interface IdentityRef {
   value: string;
 }
 
+/** An identity of the group whose owner in the database must change. */
+export interface OwnerChange extends IdentityRef {
+  customer: CustomerId;
+  isNew: boolean;
+}
+
 export interface SnapshotChanges {
   /** Temporary ids of created customers, in creation order, with their account and creation time. */
   created: { temp: CustomerId; account: string; at: number }[];
-  /** Identities whose owner differs from the database's, with the final owner. */
-  owned: Map<string, IdentityRef & { customer: CustomerId; isNew: boolean }>;
   /** merged customer → the customer it now redirects to (chains resolved to the surviving root). */
   mergedInto: Map<CustomerId, CustomerId>;
   merges: { account: string; from: CustomerId; into: CustomerId; at: number }[];
   refused: { account: string; kept: CustomerId; refused: CustomerId; type: string; at: number }[];
 }
 
+/** Byte order of the UTF-8 encodings, as PostgreSQL's "C" collation and SQLite's BINARY compare. */
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
 export class SnapshotGraph {
+  private readonly refs = new Map<string, IdentityRef>();
   private readonly owners = new Map<string, CustomerId>();
   private readonly initialOwners = new Map<string, CustomerId>();
-  private readonly held = new Map<CustomerId, Map<string, string[]>>();
+  /** The group's identities each customer owns right now (keys into `owners`). */
+  private readonly keysOf = new Map<CustomerId, Set<string>>();
+  /** Per-type counts of every customer stitch() may ask about (see loadIdentityCounts). */
+  private readonly counts = new Map<CustomerId, Map<string, number>>();
   private nextTemp = FIRST_TEMP_ID;
-  readonly changes: SnapshotChanges = { created: [], owned: new Map(), mergedInto: new Map(), merges: [], refused: [] };
+  readonly changes: SnapshotChanges = { created: [], mergedInto: new Map(), merges: [], refused: [] };
 
   /** Records the database's owner of an identity (every identity the group touches must be given, owned or not). */
   setOwner(ref: IdentityRef, owner: CustomerId | null): void {
     const key = identityKey(ref.account, ref.type, ref.value);
+    this.refs.set(key, ref);
     if (owner !== null) {
       this.owners.set(key, owner);
       this.initialOwners.set(key, owner);
+      this.keySet(owner).add(key);
     }
   }
 
-  /**
-   * Records every identifier a locked customer holds, in the database's order. Their owner is recorded too: a merge
-   * moves identifiers that no event of the group carries, and writing them back needs to know they already exist.
-   */
-  setIdentifiers(customer: CustomerId, account: string, ids: Map<string, string[]>): void {
-    this.held.set(customer, ids);
-    for (const [type, values] of ids) {
-      for (const value of values) {
-        const key = identityKey(account, type, value);
-        this.owners.set(key, customer);
-        this.initialOwners.set(key, customer);
-      }
-    }
+  /** Records a locked owner's per-type counts. */
+  setCounts(customer: CustomerId, counts: Map<string, number>): void {
+    this.counts.set(customer, counts);
   }
 
   /** The graph stitch() sees for one account and one moment. */
   forAccount(account: string, at: number): IdentityGraphTx {
     return {
       ownerOf: (type, value) => this.owners.get(identityKey(account, type, value)) ?? null,
-      identifiersOf: (customer) => this.copyOf(customer),
+      countOf: (customer, type) => this.countsOf(customer).get(type) ?? 0,
+      totalOf: (customer) => {
+        let n = 0;
+        for (const v of this.countsOf(customer).values()) n += v;
+        return Math.min(n, MAX_IDENTIFIERS_PER_CUSTOMER + 1);
+      },
+      sharedTypes: (a, b) => {
+        const other = this.countsOf(b);
+        return [...this.countsOf(a).keys()].filter((t) => (other.get(t) ?? 0) > 0).sort(byteOrder);
+      },
       createCustomer: () => {
         const temp = this.nextTemp++;
-        this.held.set(temp, new Map());
+        this.counts.set(temp, new Map());
         this.changes.created.push({ temp, account, at });
         return temp;
       },
       addIdentity: (customer, type, value) => {
-        this.assign(identityKey(account, type, value), { account, type, value }, customer);
-        this.push(customer, type, value);
+        const key = identityKey(account, type, value);
+        this.refs.set(key, { account, type, value });
+        this.own(key, customer, type);
       },
       moveIdentity: (type, value, to) => {
         const key = identityKey(account, type, value);
         const from = this.owners.get(key);
-        if (from !== undefined) this.remove(from, type, value);
-        this.assign(key, { account, type, value }, to);
-        this.push(to, type, value);
+        if (from !== undefined) {
+          this.keysOf.get(from)?.delete(key);
+          this.bump(from, type, -1);
+        }
+        this.own(key, to, type);
       },
       merge: (from, into) => {
-        for (const [type, values] of this.heldBy(from)) {
-          for (const value of values) {
-            this.assign(identityKey(account, type, value), { account, type, value }, into);
-            this.push(into, type, value);
-          }
+        for (const key of this.keysOf.get(from) ?? []) {
+          this.owners.set(key, into);
+          this.keySet(into).add(key);
         }
-        this.held.set(from, new Map());
+        this.keysOf.delete(from);
+        const target = this.countsOf(into);
+        for (const [type, n] of this.countsOf(from)) target.set(type, (target.get(type) ?? 0) + n);
+        this.counts.set(from, new Map());
         // Keep redirects one hop deep, as the database does after re-pointing.
-        for (const [m, target] of this.changes.mergedInto) if (target === from) this.changes.mergedInto.set(m, into);
+        for (const [m, root] of this.changes.mergedInto) if (root === from) this.changes.mergedInto.set(m, into);
         this.changes.mergedInto.set(from, into);
         this.changes.merges.push({ account, from, into, at });
       },
@@ -111,38 +131,44 @@ export class SnapshotGraph {
     return this.changes.mergedInto.get(c) ?? c;
   }
 
-  private heldBy(customer: CustomerId): Map<string, string[]> {
-    const ids = this.held.get(customer);
+  /**
+   * The group's identities whose row must be inserted or re-pointed. A row still owned by a customer merged in this
+   * group is left out when its final owner is that merge's root: the customer-wide merge update moves it.
+   */
+  ownerChanges(): Map<string, OwnerChange> {
+    const out = new Map<string, OwnerChange>();
+    for (const [key, customer] of this.owners) {
+      const initial = this.initialOwners.get(key);
+      if (initial !== undefined && this.rootOf(initial) === customer) continue;
+      out.set(key, { ...(this.refs.get(key) as IdentityRef), customer, isNew: initial === undefined });
+    }
+    return out;
+  }
+
+  private countsOf(customer: CustomerId): Map<string, number> {
+    const c = this.counts.get(customer);
     // stitch() only asks about owners (loaded and locked) and customers it created; anything else is a locking bug.
-    if (ids === undefined) throw new Error(`customer ${customer} was not loaded into the identity snapshot`);
-    return ids;
+    if (c === undefined) throw new Error(`customer ${customer} was not loaded into the identity snapshot`);
+    return c;
   }
 
-  /** A copy: stitch() appends to the lists it is given, and those appends must not leak into the snapshot. */
-  private copyOf(customer: CustomerId): Map<string, string[]> {
-    const copy = new Map<string, string[]>();
-    for (const [type, values] of this.heldBy(customer)) copy.set(type, [...values]);
-    return copy;
+  private keySet(customer: CustomerId): Set<string> {
+    let set = this.keysOf.get(customer);
+    if (!set) {
+      set = new Set();
+      this.keysOf.set(customer, set);
+    }
+    return set;
   }
 
-  private assign(key: string, ref: IdentityRef, customer: CustomerId): void {
+  private own(key: string, customer: CustomerId, type: string): void {
     this.owners.set(key, customer);
-    const initial = this.initialOwners.get(key);
-    if (initial === customer) this.changes.owned.delete(key);
-    else this.changes.owned.set(key, { ...ref, customer, isNew: initial === undefined });
+    this.keySet(customer).add(key);
+    this.bump(customer, type, 1);
   }
 
-  private push(customer: CustomerId, type: string, value: string): void {
-    const ids = this.heldBy(customer);
-    const list = ids.get(type);
-    if (list) list.push(value);
-    else ids.set(type, [value]);
-  }
-
-  private remove(customer: CustomerId, type: string, value: string): void {
-    const list = this.held.get(customer)?.get(type);
-    if (!list) return;
-    const i = list.indexOf(value);
-    if (i >= 0) list.splice(i, 1);
+  private bump(customer: CustomerId, type: string, by: number): void {
+    const c = this.countsOf(customer);
+    c.set(type, (c.get(type) ?? 0) + by);
   }
 }

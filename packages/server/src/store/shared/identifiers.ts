@@ -1,4 +1,4 @@
-import { normaliseKey, normaliseValue } from '../../ingest/identifiers.js';
+import { normaliseIdentifier } from '../../ingest/identifiers.js';
 import type { Identity } from '../store.js';
 
 /**
@@ -6,9 +6,7 @@ import type { Identity } from '../store.js';
  * finds what ingestion stored; null when the value cannot be an identifier at all.
  */
 export function lookupIdentity(key: string, value: string): Identity | null {
-  const type = normaliseKey(key);
-  const v = normaliseValue(type, value);
-  return v === null ? null : { type, value: v };
+  return normaliseIdentifier(key, value);
 }
 
 /** Identity rows, ordered by (type, value), grouped as type → values in that order. */

@@ -7,12 +7,12 @@ import type Database from 'better-sqlite3';
  *   BLOB instead of 36 characters of text: a random key lands on a random B-tree page whatever we do, so the win is
  *   making the tree small (entries about half the size of a text UNIQUE index's, which also carries a rowid) so it
  *   stays in the page cache and each commit dirties fewer pages.
- * - `identities` is keyed (account, type, value) so a look-up is one B-tree probe; `identities_by_customer` serves
- *   merges and profile reads. Customer ids are global integers in creation order ("older" = smaller).
+ * - `identities` is keyed (account, type, value) so a look-up is one B-tree probe; `identities_by_customer`
+ *   (customer_id, type) serves merges, profile reads and stitching's bounded per-customer counts. Customer ids are global integers in creation order ("older" = smaller).
  * - `events_by_customer` (account, customer, received_at) makes a customer's history one range scan at any table size.
  * - Counters per account avoid COUNT(*) over millions of rows for /admin/v1/stats.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export function applyPragmas(db: Database.Database, cacheMiB: number): void {
   db.pragma('journal_mode = WAL');
@@ -102,5 +102,24 @@ export function migrate(db: Database.Database): void {
     CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
   `);
-  db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+  db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', '1');
+  const version = Number(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get());
+  for (const [v, sql] of UPGRADES) {
+    if (version >= v) continue;
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(v));
+    }).immediate();
+  }
 }
+
+/** Changes to a database created by an older version, in order, each applied once in its own transaction. */
+const UPGRADES: readonly [version: number, sql: string][] = [
+  [
+    // Stitching counts a customer's values per type (bounded by the per-customer cap); with the type in the index
+    // that count is a walk of at most cap + 1 index entries, whatever the customer holds.
+    2,
+    `DROP INDEX IF EXISTS identities_by_customer;
+     CREATE INDEX identities_by_customer ON identities (customer_id, type);`,
+  ],
+];

@@ -1,10 +1,9 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { type CustomerId, type IdentityGraphTx, stitch } from '../../ingest/stitch.js';
+import { type IdentityGraphTx, MAX_IDENTIFIERS_PER_CUSTOMER, stitch } from '../../ingest/stitch.js';
 import { type AccountRow, planDefaultAccount } from '../shared/accounts.js';
 import { counterDeltas } from '../shared/counters.js';
 import { checkHealthRow } from '../shared/health.js';
-import { groupIdentifiers } from '../shared/identifiers.js';
 import { countStored, emptyOutcome, type IngestBatch, type IngestOutcome } from '../store.js';
 import { dedupKey } from './dedup-key.js';
 
@@ -71,7 +70,25 @@ export function createWrites(db: Database.Database, file: string | null): Writes
   const q = {
     dedup: db.prepare('INSERT OR IGNORE INTO dedup (account_id, key) VALUES (?, ?)'),
     owner: db.prepare('SELECT customer_id FROM identities WHERE account_id = ? AND type = ? AND value = ?').pluck(),
-    idsOf: db.prepare('SELECT type, value FROM identities WHERE customer_id = ? ORDER BY type, value'),
+    // Bounded by the per-customer cap, whatever a customer holds: a walk of at most CAP + 1 entries of
+    // identities_by_customer (customer_id, type), in type order.
+    countOf: db
+      .prepare(
+        `SELECT count(*) FROM (SELECT type FROM identities WHERE customer_id = ? ORDER BY type LIMIT ${MAX_IDENTIFIERS_PER_CUSTOMER + 1})
+         WHERE type = ?`,
+      )
+      .pluck(),
+    totalOf: db
+      .prepare(
+        `SELECT count(*) FROM (SELECT 1 FROM identities WHERE customer_id = ? LIMIT ${MAX_IDENTIFIERS_PER_CUSTOMER + 1})`,
+      )
+      .pluck(),
+    sharedTypes: db
+      .prepare(
+        `SELECT DISTINCT a.type FROM identities a WHERE a.customer_id = ?
+         AND EXISTS (SELECT 1 FROM identities b WHERE b.customer_id = ? AND b.type = a.type) ORDER BY a.type`,
+      )
+      .pluck(),
     newCustomer: db.prepare('INSERT INTO customers (account_id, created_at) VALUES (?, ?)'),
     addIdentity: db.prepare('INSERT INTO identities (account_id, type, value, customer_id) VALUES (?, ?, ?, ?)'),
     moveIdentity: db.prepare('UPDATE identities SET customer_id = ? WHERE account_id = ? AND type = ? AND value = ?'),
@@ -107,14 +124,13 @@ export function createWrites(db: Database.Database, file: string | null): Writes
     healthRead: db.prepare('SELECT checked_at FROM health WHERE id = 1').pluck(),
   };
 
-  const identifiersOf = (customer: CustomerId): Map<string, string[]> =>
-    groupIdentifiers(q.idsOf.all(customer) as { type: string; value: string }[]);
-
   /** The graph that stitch() works on, bound to one account and one moment, inside the write transaction. */
   function graphFor(account: number, at: number): IdentityGraphTx {
     return {
       ownerOf: (type, value) => (q.owner.get(account, type, value) as number | undefined) ?? null,
-      identifiersOf,
+      countOf: (customer, type) => q.countOf.get(customer, type) as number,
+      totalOf: (customer) => q.totalOf.get(customer) as number,
+      sharedTypes: (a, b) => q.sharedTypes.all(a, b) as string[],
       createCustomer: () => Number(q.newCustomer.run(account, at).lastInsertRowid),
       addIdentity: (customer, type, value) => void q.addIdentity.run(account, type, value, customer),
       moveIdentity: (type, value, to) => void q.moveIdentity.run(to, account, type, value),
