@@ -7,7 +7,7 @@ export { authenticate, type KeyKind, requireAccount } from './http/auth.js';
 export type { OdpkitContext } from './http/context.js';
 export { errorBody, sendError } from './http/errors.js';
 export { isDenied, isHighConfidence, normaliseKey, normaliseValue } from './ingest/identifiers.js';
-export { MAX_VALUES_PER_TYPE } from './ingest/stitch.js';
+export { MAX_IDENTIFIERS_PER_CUSTOMER, MAX_VALUES_PER_TYPE } from './ingest/stitch.js';
 export { validateBatch } from './ingest/validate.js';
 export { parseSegmentDefinition, parseSegmentFile } from './segments/definition.js';
 export { type ApplyResult, type AudienceState, SegmentService } from './segments/service.js';

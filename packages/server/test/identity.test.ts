@@ -1,8 +1,10 @@
+import { MAX_IDENTIFIERS_PER_CUSTOMER, SegmentService } from '@odpkit/server';
+import { WIRE_LIMITS } from '@odpkit/sdk/limits';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminGet, describeStores, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
 
-// The identity table of issue 3, one test per rule, through the real HTTP route and each real store. Each test uses
-// its own identifier values, so the tests share one server without touching each other's customers.
+// The identity rules of the server README, one test per rule, through the real HTTP route and each real store. Each
+// test uses its own identifier values, so the tests share one server without touching each other's customers.
 describeStores('identity', (store) => {
   describe('stitching', () => {
     let server: TestServer;
@@ -159,6 +161,184 @@ describeStores('identity', (store) => {
     it('normalises fs-user-id spellings of the key', async () => {
       await send(event({ 'FS-USER-ID': 'key-spelling' }));
       expect(await lookup('fs_user_id', 'key-spelling')).not.toBeNull();
+    });
+
+    /** Every fs_user_id held by the customer owning `key=value`. */
+    const usersOf = async (key: string, value: string) => (await lookup(key, value))?.identifiers['fs_user_id'] ?? [];
+
+    it('never gives a customer a second fs_user_id through a shared email; the email stays with its first owner', async () => {
+      const refusedBefore = await metric('odpkit_customer_merges_refused_total');
+      await send(event({ fs_user_id: 'carol', email: 'shared2@corp.com' }, { who: 'carol' }));
+      await send(event({ fs_user_id: 'dave', email: 'shared2@corp.com' }, { who: 'dave' }));
+      const carol = await customerOf('fs_user_id', 'carol');
+      const dave = await customerOf('fs_user_id', 'dave');
+      expect(carol).not.toBeNull();
+      expect(dave).not.toBeNull();
+      expect(dave).not.toBe(carol);
+      expect(await usersOf('fs_user_id', 'carol')).toEqual(['carol']);
+      expect(await lookup('fs_user_id', 'dave')).toEqual({ customerId: dave, identifiers: { fs_user_id: ['dave'] } });
+      expect(await customerOf('email', 'shared2@corp.com')).toBe(carol);
+      // Dave's event went to dave's own customer.
+      const daveEvents = await server.store.customerEvents(server.account.id, dave!);
+      expect(daveEvents.map((e) => e.data['who'])).toEqual(['dave']);
+      expect(await metric('odpkit_customer_merges_refused_total')).toBe(refusedBefore + 1);
+    });
+
+    it('keeps one fs_user_id per customer whatever order a shared email and two fs_user_ids arrive in', async () => {
+      const orders = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+      ];
+      for (const [n, order] of orders.entries()) {
+        const [bob, carol, mail] = [`order${n}-bob`, `order${n}-carol`, `order${n}@corp.com`];
+        const events = [
+          event({ fs_user_id: bob }),
+          event({ fs_user_id: carol, email: mail }),
+          event({ fs_user_id: bob, email: mail }),
+        ];
+        await send(...order.map((i) => events[i]!));
+        expect(await usersOf('fs_user_id', bob), `order ${order}`).toEqual([bob]);
+        expect(await usersOf('fs_user_id', carol), `order ${order}`).toEqual([carol]);
+        expect(await customerOf('fs_user_id', bob)).not.toBe(await customerOf('fs_user_id', carol));
+        // The email belongs to whichever person brought it first, and to one customer only.
+        expect((await usersOf('email', mail)).length, `order ${order}`).toBe(1);
+      }
+    });
+
+    it('gives thirty fs_user_ids sharing a test email thirty customers, the email staying with the first', async () => {
+      const refusedBefore = await metric('odpkit_customer_merges_refused_total');
+      for (let i = 1; i <= 30; i++) await send(event({ fs_user_id: `qa${i}`, email: 'Test@Test.com' }));
+      const owners = new Set<string | null>();
+      for (let i = 1; i <= 30; i++) {
+        expect(await usersOf('fs_user_id', `qa${i}`)).toEqual([`qa${i}`]);
+        owners.add(await customerOf('fs_user_id', `qa${i}`));
+      }
+      expect(owners.size).toBe(30);
+      expect(await customerOf('email', 'test@test.com')).toBe(await customerOf('fs_user_id', 'qa1'));
+      expect(await metric('odpkit_customer_merges_refused_total')).toBe(refusedBefore + 29);
+    });
+
+    it('attaches a new fs_user_id to the customer that owns the email when that customer has none', async () => {
+      await send(event({ email: 'anon-first@x.io' }), event({ fs_user_id: 'anon-first-u', email: 'anon-first@x.io' }));
+      expect(await usersOf('email', 'anon-first@x.io')).toEqual(['anon-first-u']);
+    });
+
+    it(`refuses an event with more than ${WIRE_LIMITS.maxIdentifiersPerEvent} identifier keys, naming the event`, async () => {
+      const many = (n: number, tag: string) =>
+        event(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, `${tag}-${i}`])));
+      const res = await postEvents(server, server.account.publicKey, [
+        many(WIRE_LIMITS.maxIdentifiersPerEvent, 'ok'),
+        many(WIRE_LIMITS.maxIdentifiersPerEvent + 1, 'over'),
+      ]);
+      expect(res.status).toBe(400);
+      expect(res.json.detail.invalids).toEqual([
+        { event: 1, message: `'identifiers' holds 51 keys, more than the ${WIRE_LIMITS.maxIdentifiersPerEvent} allowed per event` },
+      ]);
+      expect(await lookup('k0', 'ok-0')).toBeNull(); // nothing of the batch was stored
+      await send(many(WIRE_LIMITS.maxIdentifiersPerEvent, 'ok'));
+      expect(await lookup('k49', 'ok-49')).not.toBeNull();
+    });
+
+    it(`holds at most ${MAX_IDENTIFIERS_PER_CUSTOMER} identifier values per customer; the rest are counted as capped`, async () => {
+      const cappedBefore = await metric('odpkit_identifiers_capped_total');
+      // Three events of 50 keys for one person (its fs_user_id and 49 distinct custom keys): 148 values, 100 kept.
+      for (let e = 0; e < 3; e++) {
+        const ids: Record<string, string> = { fs_user_id: 'wide-u' };
+        for (let i = 0; i < 49; i++) ids[`wide_${e}_${i}`] = `v${i}`;
+        await send(event(ids));
+      }
+      const c = await lookup('fs_user_id', 'wide-u');
+      const held = Object.values(c!.identifiers).reduce((n, v) => n + v.length, 0);
+      expect(held).toBe(MAX_IDENTIFIERS_PER_CUSTOMER);
+      expect(await metric('odpkit_identifiers_capped_total')).toBe(cappedBefore + 148 - MAX_IDENTIFIERS_PER_CUSTOMER);
+      expect(await server.store.customerEventCount(server.account.id, c!.customerId)).toBe(3);
+      // A new value for the full customer is not attached, and the event still lands on the customer.
+      await send(event({ fs_user_id: 'wide-u', email: 'wide@x.io' }));
+      expect(await lookup('email', 'wide@x.io')).toBeNull();
+      expect(await server.store.customerEventCount(server.account.id, c!.customerId)).toBe(4);
+    });
+
+    it('refuses a merge that would give the merged customer more values than the cap', async () => {
+      const half = (tag: string, extra: Record<string, string>) => {
+        const ids: Record<string, string> = { ...extra };
+        for (let i = Object.keys(ids).length; i < 50; i++) ids[`${tag}_${i}`] = 'x';
+        return event(ids);
+      };
+      // 99 values on one customer, 99 on another: linking them would make 198.
+      await send(half('mleft', { fs_user_id: 'merge-cap-u' }), half('mleft2', { fs_user_id: 'merge-cap-u' }));
+      await send(half('mright', { crm: 'merge-cap-crm' }), half('mright2', { crm: 'merge-cap-crm' }));
+      const left = await customerOf('fs_user_id', 'merge-cap-u');
+      const right = await customerOf('crm', 'merge-cap-crm');
+      const refusedBefore = await metric('odpkit_customer_merges_refused_total');
+      await send(event({ fs_user_id: 'merge-cap-u', crm: 'merge-cap-crm' }));
+      expect(await customerOf('crm', 'merge-cap-crm')).toBe(right);
+      expect(await customerOf('fs_user_id', 'merge-cap-u')).toBe(left);
+      expect(await metric('odpkit_customer_merges_refused_total')).toBe(refusedBefore + 1);
+    });
+
+    it('ignores placeholders hidden by invisible characters, full-width forms, and unfilled templates', async () => {
+      const placeholders = [
+        '(null)',
+        'N/A',
+        '{}',
+        '<nil>',
+        '{{email}}',
+        '${userId}',
+        'user-{{id}}',
+        '%EMAIL%',
+        '*|EMAIL|*',
+        'null\u200b',
+        '\ufeffundefined',
+        'nu\u0000ll',
+        'gu\u00adest',
+        '\u200enone\u200f',
+        'ｎｕｌｌ',
+        'ＵＮＤＥＦＩＮＥＤ',
+      ];
+      const ignoredBefore = await metric('odpkit_identifiers_ignored_total');
+      for (const [i, p] of placeholders.entries()) await send(event({ fs_user_id: p, email: `ph-${i}@x.io` }));
+      expect(await metric('odpkit_identifiers_ignored_total')).toBe(ignoredBefore + placeholders.length);
+      const customers = new Set<string | null>();
+      for (const i of placeholders.keys()) customers.add(await customerOf('email', `ph-${i}@x.io`));
+      expect(customers.size).toBe(placeholders.length);
+      for (const p of placeholders) expect(await lookup('fs_user_id', p), JSON.stringify(p)).toBeNull();
+    });
+
+    it('matches values and keys written with invisible characters or full-width forms as the plain ones', async () => {
+      await send(event({ 'E\u200bmail': '\ufeffＷｉｄｅ.Form@Example.com' }));
+      const c = await customerOf('email', 'wide.form@example.com');
+      expect(c).not.toBeNull();
+      expect(await customerOf('ｅｍａｉｌ', 'wide.form@example.com\u200b')).toBe(c);
+    });
+
+    it('ignores identifier values with lone surrogates, so two broken values never become one identity', async () => {
+      const ignoredBefore = await metric('odpkit_identifiers_ignored_total');
+      await send(event({ fs_user_id: 'sur\udc00', email: 'sur-a@x.io' }), event({ fs_user_id: 'sur\udc01', email: 'sur-b@x.io' }));
+      expect(await metric('odpkit_identifiers_ignored_total')).toBe(ignoredBefore + 2);
+      expect(await customerOf('email', 'sur-a@x.io')).not.toBe(await customerOf('email', 'sur-b@x.io'));
+      expect(await lookup('fs_user_id', 'sur\udc00')).toBeNull();
+      expect(await lookup('fs_user_id', 'sur\ufffd')).toBeNull();
+      expect(await lookup('email', 'sur-a@x.io')).toMatchObject({ identifiers: { email: ['sur-a@x.io'] } });
+    });
+
+    it('qualifies a customer holding `email` for a segment written with `{"identifier": "Email"}`', async () => {
+      const put = await request(server.url, {
+        method: 'PUT',
+        path: '/admin/v1/segments/has_email_key_case',
+        headers: { 'x-api-key': server.account.privateKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ condition: { identifier: 'Email' } }),
+      });
+      expect(put.status).toBe(201);
+      await send(event({ fs_user_id: 'seg-case-u', email: 'seg-case@x.io' }), event({ fs_user_id: 'seg-case-none' }));
+      const segments = new SegmentService(server.store);
+      const state = async (user: string) =>
+        (await segments.qualifiedStates(server.account.id, 'fs_user_id', user, ['has_email_key_case']))?.[0]?.state;
+      expect(await state('seg-case-u')).toBe('qualified');
+      expect(await state('seg-case-none')).toBe('not_qualified');
     });
 
     it('stores an event whose identifiers are all ignored, unattributed and counted', async () => {
