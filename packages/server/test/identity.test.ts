@@ -354,6 +354,39 @@ describeStores('identity', (store) => {
   });
 
   describe('concurrent stitching', () => {
+    it('thirty people sending one shared email at once end as thirty customers, one of them holding the email', async () => {
+      const server = await startTestServer({ store });
+      try {
+        const people = Array.from({ length: 30 }, (_, i) => `conc-qa${i}`);
+        // Each person: an event with only their fs_user_id, one with the shared email, one with their own email.
+        const requests = people.flatMap((p) => [
+          postEvents(server, server.account.publicKey, [event({ fs_user_id: p })]),
+          postEvents(server, server.account.publicKey, [event({ fs_user_id: p, email: 'shared@conc.io' })]),
+          postEvents(server, server.account.publicKey, [event({ fs_user_id: p, email: `${p}@conc.io` })]),
+        ]);
+        expect((await Promise.all(requests)).every((r) => r.status === 202)).toBe(true);
+
+        const customers = new Set<string>();
+        for (const p of people) {
+          const c = await server.store.lookupCustomer(server.account.id, 'fs_user_id', p);
+          expect(c?.identifiers['fs_user_id'], p).toEqual([p]);
+          expect(await server.store.lookupCustomer(server.account.id, 'email', `${p}@conc.io`)).toMatchObject({
+            customerId: c!.customerId,
+          });
+          expect(await server.store.customerEventCount(server.account.id, c!.customerId)).toBe(3);
+          customers.add(c!.customerId);
+        }
+        expect(customers.size).toBe(30);
+        const holder = await server.store.lookupCustomer(server.account.id, 'email', 'shared@conc.io');
+        expect(people).toContain(holder?.identifiers['fs_user_id']?.[0]);
+        // Whoever committed first owns the email; every other person's shared-email event is one refused merge.
+        const stats = (await adminGet(server, server.account.privateKey, '/admin/v1/stats')).json;
+        expect(stats).toMatchObject({ customers: 30, events: 90, refused_merges: 29, merges: 0 });
+      } finally {
+        await server.close();
+      }
+    });
+
     it('overlapping identities sent concurrently end in one consistent graph', async () => {
       const server = await startTestServer({ store });
       try {

@@ -108,4 +108,41 @@ describePg('concurrent group commits from two stores on one PostgreSQL', () => {
     const stats = await stores[1]!.accountStats(accountId);
     expect(stats).toMatchObject({ customers: PERSONS, events: distinct.size });
   });
+
+  it('never give a customer two fs_user_ids when two stores stitch people sharing one email at once', async () => {
+    const account = (await stores[0]!.createAccount({ publicKey: 'pk_shared', privateKey: 'sk_shared' })).id;
+    const people = Array.from({ length: 60 }, (_, i) => `shared-${i}`);
+    const batches = shuffle(
+      people.flatMap((p) => [
+        [{ type: 'fullstack', action: 'seen', identifiers: { fs_user_id: p, email: 'one@shared.io' }, data: {} }],
+        [{ type: 'fullstack', action: 'seen', identifiers: { fs_user_id: p, email: `${p}@own.io` }, data: {} }],
+        [{ type: 'fullstack', action: 'seen', identifiers: { email: 'one@shared.io', vuid: `vuid_${p}` }, data: {} }],
+      ]),
+    );
+    const prepare = (events: unknown[]): IngestBatch => {
+      const v = validateBatch(events);
+      if (!v.ok) throw new Error(JSON.stringify(v.invalids));
+      return { accountId: account, receivedAt: 1_700_000_000_000, events: v.events };
+    };
+    const queue = [...batches];
+    const worker = async (store: Store) => {
+      while (queue.length > 0) await store.ingest(queue.splice(0, 1 + Math.floor(Math.random() * 3)).map(prepare));
+    };
+    await Promise.all(stores.flatMap((s) => Array.from({ length: WORKERS_PER_STORE }, () => worker(s))));
+
+    const twoUsers = await schema.query(
+      `SELECT customer_id FROM identities WHERE account_id = $1 AND type = 'fs_user_id'
+       GROUP BY customer_id HAVING count(*) > 1`,
+      [account],
+    );
+    expect(twoUsers).toEqual([]);
+    for (const p of people) {
+      const c = await stores[0]!.lookupCustomer(account, 'fs_user_id', p);
+      expect(c?.identifiers['fs_user_id']).toEqual([p]);
+      expect((await stores[1]!.lookupCustomer(account, 'email', `${p}@own.io`))?.customerId).toBe(c?.customerId);
+    }
+    const stats = await stores[1]!.accountStats(account);
+    // The first fs_user_id to meet the email keeps it; each of the other 59 is refused once.
+    expect(stats).toMatchObject({ customers: 60, events: 180, refusedMerges: 59 });
+  });
 });

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type IngestBatch, openSqliteStore, openStore, type Store, validateBatch } from '@odpkit/server';
+import {
+  type IngestBatch,
+  MAX_IDENTIFIERS_PER_CUSTOMER,
+  openSqliteStore,
+  openStore,
+  type Store,
+  validateBatch,
+} from '@odpkit/server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestSchema, describePg, type TestSchema } from './helpers/pg.js';
 
@@ -10,8 +17,10 @@ import { createTestSchema, describePg, type TestSchema } from './helpers/pg.js';
  * Differential test: one random stream, ingested in the same groups into a SQLite store and a PostgreSQL store, must
  * give the same outcomes per batch and the same graph, customer for customer (ids included: both allocate them in
  * creation order). The stream is dense in collisions on purpose: a few values per identifier type, shared vuids,
- * conflicting fs_user_ids, a customer collecting more than 25 emails, placeholders, repeated idempotence ids within a
- * batch, across batches of one group and across groups, and events without one.
+ * conflicting fs_user_ids, fs_user_ids meeting shared emails in random order, a customer collecting more than 25
+ * emails, customers filling up the per-customer cap with wide events and then being linked, placeholders (invisible
+ * characters, full-width forms, templates), lone surrogates, repeated idempotence ids within a batch, across batches
+ * of one group and across groups, and events without one.
  */
 
 const ACCOUNT_KEYS = { publicKey: 'pk_diff', privateKey: 'sk_diff' };
@@ -39,12 +48,22 @@ const SLIDE_EVERY = 3;
 const identifierValue = (type: string, i: number) =>
   type === 'email' ? `e${i}@d.io` : type === 'vuid' ? `vuid_${i}` : `${type}-${i}`;
 const HUB_EMAILS = 100;
+const SHARED_EMAILS = ['shared@d.io', 'Test@Test.com'];
+const WIDE_PEOPLE = 6;
+const PLACEHOLDERS = ['(null)', 'N/A', '{{email}}', '${userId}', 'null\u200b', 'ｎｕｌｌ', 'nu\u0000ll', '<nil>'];
+const SURROGATES = ['sur\udc00', 'sur\udc01', '\ud800'];
 
 function universe(): [string, string][] {
   const ids: [string, string][] = [['fs_user_id', 'hub']];
   for (const type of TYPES)
     for (let i = 0; i < GROUPS / SLIDE_EVERY + WINDOW; i++) ids.push([type, identifierValue(type, i)]);
   for (let i = 0; i < HUB_EMAILS; i++) ids.push(['email', `hub${i}@d.io`]);
+  for (const e of SHARED_EMAILS) ids.push(['email', e]);
+  for (let p = 0; p < WIDE_PEOPLE; p++) {
+    ids.push(['fs_user_id', `wide-${p}`]);
+    for (let k = 0; k < 60; k++) ids.push([`wide_key_${k}`, `w${p}`]);
+  }
+  for (const v of [...PLACEHOLDERS, ...SURROGATES]) ids.push(['fs_user_id', v]);
   return ids;
 }
 
@@ -61,6 +80,21 @@ function stream(seed: number): unknown[][][] {
     if (x < 0.15) {
       identifiers['fs_user_id'] = 'hub'; // collects emails past the cap of 25
       identifiers['email'] = `hub${hub++}@d.io`;
+    } else if (x < 0.25) {
+      // fs_user_ids (and anonymous vuids) meeting a shared email, in whatever order the stream gives.
+      const type = pick(['fs_user_id', 'vuid'] as const);
+      identifiers[type] = identifierValue(type, Math.floor(group / SLIDE_EVERY) + Math.floor(r() * WINDOW));
+      identifiers['email'] = pick(SHARED_EMAILS);
+    } else if (x < 0.3) {
+      // Wide events: 50 keys for one of a few people (fills the per-customer cap), sometimes linked to a window value.
+      const p = Math.floor(r() * WIDE_PEOPLE);
+      if (r() < 0.5) identifiers['fs_user_id'] = `wide-${p}`;
+      else identifiers['crm_id'] = identifierValue('crm_id', Math.floor(group / SLIDE_EVERY) + Math.floor(r() * WINDOW));
+      const from = Math.floor(r() * 20);
+      for (let k = from; Object.keys(identifiers).length < 50; k++) identifiers[`wide_key_${k}`] = `w${p}`;
+    } else if (x < 0.33) {
+      identifiers['fs_user_id'] = pick([...PLACEHOLDERS, ...SURROGATES]);
+      identifiers['email'] = identifierValue('email', Math.floor(group / SLIDE_EVERY) + Math.floor(r() * WINDOW));
     } else {
       const n = 1 + Math.floor(r() * 3);
       for (let i = 0; i < n; i++) {
@@ -129,6 +163,10 @@ describePg('PostgreSQL and SQLite stores give the same results', () => {
         lite.lookupCustomer(liteAccount, type, value),
       ]);
       expect(a, `seed ${seed}, ${type}=${value}`).toEqual(b);
+      // The rules themselves, not only agreement: one fs_user_id per customer, and the per-customer cap.
+      expect(b?.identifiers['fs_user_id']?.length ?? 0, `seed ${seed}, ${type}=${value}`).toBeLessThanOrEqual(1);
+      const held = Object.values(b?.identifiers ?? {}).reduce((n, v) => n + v.length, 0);
+      expect(held, `seed ${seed}, ${type}=${value}`).toBeLessThanOrEqual(MAX_IDENTIFIERS_PER_CUSTOMER);
     }
     const maxId = Number((await schema.query<{ m: string }>('SELECT max(id) AS m FROM customers'))[0]?.m);
     for (let id = 1; id <= maxId + 1; id++) {
@@ -139,6 +177,10 @@ describePg('PostgreSQL and SQLite stores give the same results', () => {
       expect(a, `seed ${seed}, customer ${id}`).toEqual(b);
       expect(await pg.customerEventCount(pgAccount, String(id))).toBe(b.length);
     }
-    expect(await pg.accountStats(pgAccount)).toEqual(await lite.accountStats(liteAccount));
+    const stats = await lite.accountStats(liteAccount);
+    expect(await pg.accountStats(pgAccount)).toEqual(stats);
+    // The stream did reach the rules it is built for.
+    expect(stats.merges, `seed ${seed}`).toBeGreaterThan(0);
+    expect(stats.refusedMerges, `seed ${seed}`).toBeGreaterThan(0);
   });
 });

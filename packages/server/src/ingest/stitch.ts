@@ -14,9 +14,10 @@ import { isHighConfidence, PERSON_TYPE } from './identifiers.js';
  *    fs_user_id, a candidate holding a different fs_user_id is another person: it keeps everything it owns (the
  *    shared email stays with it), a refused merge is recorded, and the event does not go there.
  * 2. The event's customer is the owner of its fs_user_id; without one, the oldest remaining candidate. The other
- *    remaining candidates are merged with it (the older one survives), unless both hold a value of the same
- *    high-confidence type or the merged customer would hold more than MAX_IDENTIFIERS_PER_CUSTOMER values: then the
- *    merge is refused and recorded, and that candidate keeps what it owns.
+ *    remaining candidates are merged with it (the older one survives), unless both hold an fs_user_id or the merged
+ *    customer would hold more than MAX_IDENTIFIERS_PER_CUSTOMER values: then the merge is refused and recorded, and
+ *    that candidate keeps what it owns. Two emails (or two values of any other type) never block a merge: a person
+ *    may have several, as rule 4 lets one customer collect them.
  * 3. With no candidate left, an owner of the event's vuid adopts the event, unless the event brings a new value of a
  *    high-confidence type that customer already holds (a shared device must not give one person a second
  *    fs_user_id); otherwise a new customer is created.
@@ -52,8 +53,6 @@ export interface IdentityGraphTx {
   countOf(customer: CustomerId, type: string): number;
   /** Identities the customer holds, counted up to MAX_IDENTIFIERS_PER_CUSTOMER + 1. */
   totalOf(customer: CustomerId): number;
-  /** The types both customers hold, in ascending order (only asked for customers within the cap). */
-  sharedTypes(a: CustomerId, b: CustomerId): string[];
   createCustomer(): CustomerId;
   addIdentity(customer: CustomerId, type: string, value: string): void;
   moveIdentity(type: string, value: string, to: CustomerId): void;
@@ -78,9 +77,9 @@ export function maxValuesOf(type: string): number {
 
 /** Why two customers may not become one, or null when they may. */
 function mergeConflict(graph: IdentityGraphTx, a: CustomerId, b: CustomerId): string | null {
-  // The cap first: it keeps sharedTypes() bounded.
+  if (graph.countOf(a, PERSON_TYPE) > 0 && graph.countOf(b, PERSON_TYPE) > 0) return PERSON_TYPE;
   if (graph.totalOf(a) + graph.totalOf(b) > MAX_IDENTIFIERS_PER_CUSTOMER) return CAP_REFUSAL;
-  return graph.sharedTypes(a, b).find(isHighConfidence) ?? null;
+  return null;
 }
 
 /** The event's customer's counts, read once and then kept up to date as values are added. */

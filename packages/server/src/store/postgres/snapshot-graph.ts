@@ -42,9 +42,6 @@ export interface SnapshotChanges {
   refused: { account: string; kept: CustomerId; refused: CustomerId; type: string; at: number }[];
 }
 
-/** Byte order of the UTF-8 encodings, as PostgreSQL's "C" collation and SQLite's BINARY compare. */
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-
 export class SnapshotGraph {
   private readonly refs = new Map<string, IdentityRef>();
   private readonly owners = new Map<string, CustomerId>();
@@ -81,10 +78,6 @@ export class SnapshotGraph {
         let n = 0;
         for (const v of this.countsOf(customer).values()) n += v;
         return Math.min(n, MAX_IDENTIFIERS_PER_CUSTOMER + 1);
-      },
-      sharedTypes: (a, b) => {
-        const other = this.countsOf(b);
-        return [...this.countsOf(a).keys()].filter((t) => (other.get(t) ?? 0) > 0).sort(byteOrder);
       },
       createCustomer: () => {
         const temp = this.nextTemp++;

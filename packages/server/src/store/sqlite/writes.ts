@@ -83,12 +83,6 @@ export function createWrites(db: Database.Database, file: string | null): Writes
         `SELECT count(*) FROM (SELECT 1 FROM identities WHERE customer_id = ? LIMIT ${MAX_IDENTIFIERS_PER_CUSTOMER + 1})`,
       )
       .pluck(),
-    sharedTypes: db
-      .prepare(
-        `SELECT DISTINCT a.type FROM identities a WHERE a.customer_id = ?
-         AND EXISTS (SELECT 1 FROM identities b WHERE b.customer_id = ? AND b.type = a.type) ORDER BY a.type`,
-      )
-      .pluck(),
     newCustomer: db.prepare('INSERT INTO customers (account_id, created_at) VALUES (?, ?)'),
     addIdentity: db.prepare('INSERT INTO identities (account_id, type, value, customer_id) VALUES (?, ?, ?, ?)'),
     moveIdentity: db.prepare('UPDATE identities SET customer_id = ? WHERE account_id = ? AND type = ? AND value = ?'),
@@ -130,7 +124,6 @@ export function createWrites(db: Database.Database, file: string | null): Writes
       ownerOf: (type, value) => (q.owner.get(account, type, value) as number | undefined) ?? null,
       countOf: (customer, type) => q.countOf.get(customer, type) as number,
       totalOf: (customer) => q.totalOf.get(customer) as number,
-      sharedTypes: (a, b) => q.sharedTypes.all(a, b) as string[],
       createCustomer: () => Number(q.newCustomer.run(account, at).lastInsertRowid),
       addIdentity: (customer, type, value) => void q.addIdentity.run(account, type, value, customer),
       moveIdentity: (type, value, to) => void q.moveIdentity.run(to, account, type, value),
