@@ -40,7 +40,12 @@ try {
 
   const times = [];
   for (let i = 0; i < SMALL; i++) {
-    const ev = { type: 'fullstack', action: 'seen', identifiers: { fs_user_id: 'victim', email: `v${i}@x.io` }, data: {} };
+    const ev = {
+      type: 'fullstack',
+      action: 'seen',
+      identifiers: { fs_user_id: 'victim', email: `v${i}@x.io` },
+      data: {},
+    };
     const v = validateBatch([ev]);
     t = performance.now();
     await store.ingest([{ accountId: account, receivedAt: Date.now(), events: v.events }]);

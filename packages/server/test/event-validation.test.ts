@@ -46,7 +46,8 @@ describeStores('event validation', (store) => {
   });
 
   it('refuses an integer beyond 2^53 - 1, saying to send it as a string; 2^53 - 1 itself is kept exactly', async () => {
-    const body = (n: string) => `[${JSON.stringify(event({ fs_user_id: 'big-int-u' })).replace(/}}$/, `, "n": ${n}}}`)}]`;
+    const body = (n: string) =>
+      `[${JSON.stringify(event({ fs_user_id: 'big-int-u' })).replace(/}}$/, `, "n": ${n}}}`)}]`;
     const res = await postEvents(server, server.account.publicKey, body('9007199254740993'));
     expect(res.status).toBe(400);
     expect(res.json.detail.invalids).toEqual([

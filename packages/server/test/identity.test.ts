@@ -1,5 +1,5 @@
-import { MAX_IDENTIFIERS_PER_CUSTOMER, SegmentService } from '@odpkit/server';
 import { WIRE_LIMITS } from '@odpkit/sdk/limits';
+import { MAX_IDENTIFIERS_PER_CUSTOMER, SegmentService } from '@odpkit/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminGet, describeStores, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
 
@@ -236,7 +236,10 @@ describeStores('identity', (store) => {
       ]);
       expect(res.status).toBe(400);
       expect(res.json.detail.invalids).toEqual([
-        { event: 1, message: `'identifiers' holds 51 keys, more than the ${WIRE_LIMITS.maxIdentifiersPerEvent} allowed per event` },
+        {
+          event: 1,
+          message: `'identifiers' holds 51 keys, more than the ${WIRE_LIMITS.maxIdentifiersPerEvent} allowed per event`,
+        },
       ]);
       expect(await lookup('k0', 'ok-0')).toBeNull(); // nothing of the batch was stored
       await send(many(WIRE_LIMITS.maxIdentifiersPerEvent, 'ok'));
@@ -287,6 +290,7 @@ describeStores('identity', (store) => {
         '{}',
         '<nil>',
         '{{email}}',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the unfilled template is the value under test
         '${userId}',
         'user-{{id}}',
         '%EMAIL%',
@@ -317,7 +321,10 @@ describeStores('identity', (store) => {
 
     it('ignores identifier values with lone surrogates, so two broken values never become one identity', async () => {
       const ignoredBefore = await metric('odpkit_identifiers_ignored_total');
-      await send(event({ fs_user_id: 'sur\udc00', email: 'sur-a@x.io' }), event({ fs_user_id: 'sur\udc01', email: 'sur-b@x.io' }));
+      await send(
+        event({ fs_user_id: 'sur\udc00', email: 'sur-a@x.io' }),
+        event({ fs_user_id: 'sur\udc01', email: 'sur-b@x.io' }),
+      );
       expect(await metric('odpkit_identifiers_ignored_total')).toBe(ignoredBefore + 2);
       expect(await customerOf('email', 'sur-a@x.io')).not.toBe(await customerOf('email', 'sur-b@x.io'));
       expect(await lookup('fs_user_id', 'sur\udc00')).toBeNull();

@@ -50,6 +50,7 @@ const identifierValue = (type: string, i: number) =>
 const HUB_EMAILS = 100;
 const SHARED_EMAILS = ['shared@d.io', 'Test@Test.com'];
 const WIDE_PEOPLE = 6;
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the unfilled template is a value under test
 const PLACEHOLDERS = ['(null)', 'N/A', '{{email}}', '${userId}', 'null\u200b', 'ｎｕｌｌ', 'nu\u0000ll', '<nil>'];
 const SURROGATES = ['sur\udc00', 'sur\udc01', '\ud800'];
 
@@ -89,7 +90,8 @@ function stream(seed: number): unknown[][][] {
       // Wide events: 50 keys for one of a few people (fills the per-customer cap), sometimes linked to a window value.
       const p = Math.floor(r() * WIDE_PEOPLE);
       if (r() < 0.5) identifiers['fs_user_id'] = `wide-${p}`;
-      else identifiers['crm_id'] = identifierValue('crm_id', Math.floor(group / SLIDE_EVERY) + Math.floor(r() * WINDOW));
+      else
+        identifiers['crm_id'] = identifierValue('crm_id', Math.floor(group / SLIDE_EVERY) + Math.floor(r() * WINDOW));
       const from = Math.floor(r() * 20);
       for (let k = from; Object.keys(identifiers).length < 50; k++) identifiers[`wide_key_${k}`] = `w${p}`;
     } else if (x < 0.33) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { openStore, type Store } from '@odpkit/server';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
+import { MIGRATIONS } from '../src/store/postgres/schema.js';
 import { describePg, PG_URL, urlWithSchema } from './helpers/pg.js';
 
 // Several nodes starting at the same moment on a database they have never seen: the schema does not exist yet, every
@@ -25,7 +26,7 @@ describePg('PostgreSQL migrations', () => {
     await c.connect();
     try {
       const versions = await c.query(`SELECT version FROM ${name}.odpkit_migrations ORDER BY version`);
-      expect(versions.rows).toEqual([{ version: 1 }]);
+      expect(versions.rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
       const tables = await c.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
         [name],
@@ -51,7 +52,9 @@ describePg('PostgreSQL migrations', () => {
 
       // A restart finds nothing to do, and every node can write and read through the shared schema.
       stores.push(await openStore(urlWithSchema(name)));
-      expect((await c.query(`SELECT count(*)::int AS n FROM ${name}.odpkit_migrations`)).rows).toEqual([{ n: 1 }]);
+      expect((await c.query(`SELECT count(*)::int AS n FROM ${name}.odpkit_migrations`)).rows).toEqual([
+        { n: MIGRATIONS.length },
+      ]);
       for (const s of stores) await s.healthCheck();
       const account = await stores[0]!.createAccount({ publicKey: 'pk_m', privateKey: 'sk_m' });
       expect(await stores[3]!.accountByPublicKey('pk_m')).toEqual(account);

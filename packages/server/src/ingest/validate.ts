@@ -74,7 +74,11 @@ function checkData(v: unknown): string | null {
   }
   const id = v['idempotence_id'];
   // null is "no idempotence id" (some clients serialise an unset field that way), as when the key is missing.
-  if (id !== undefined && id !== null && (typeof id !== 'string' || id === '' || id.length > MAX_IDEMPOTENCE_ID_LENGTH)) {
+  if (
+    id !== undefined &&
+    id !== null &&
+    (typeof id !== 'string' || id === '' || id.length > MAX_IDEMPOTENCE_ID_LENGTH)
+  ) {
     return `'data.idempotence_id' must be a non-empty string of at most ${MAX_IDEMPOTENCE_ID_LENGTH} characters`;
   }
   return null;
@@ -82,9 +86,16 @@ function checkData(v: unknown): string | null {
 
 /** The event's size as the SDK measures it: the stored fields serialised as JSON, in UTF-8 bytes. */
 function checkSize(ev: Record<string, unknown>): string | null {
-  const json = JSON.stringify({ type: ev['type'], action: ev['action'], identifiers: ev['identifiers'], data: ev['data'] });
+  const json = JSON.stringify({
+    type: ev['type'],
+    action: ev['action'],
+    identifiers: ev['identifiers'],
+    data: ev['data'],
+  });
   const bytes = Buffer.byteLength(json, 'utf8');
-  return bytes > MAX_EVENT_BYTES ? `event is ${bytes} bytes serialised, over the limit of ${MAX_EVENT_BYTES} bytes` : null;
+  return bytes > MAX_EVENT_BYTES
+    ? `event is ${bytes} bytes serialised, over the limit of ${MAX_EVENT_BYTES} bytes`
+    : null;
 }
 
 function checkEvent(ev: unknown): string | null {
