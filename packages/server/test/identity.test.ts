@@ -1,7 +1,18 @@
 import { WIRE_LIMITS } from '@odpkit/sdk/limits';
-import { MAX_IDENTIFIERS_PER_CUSTOMER, SegmentService } from '@odpkit/server';
+import { MAX_IDENTIFIERS_PER_CUSTOMER, openStore, SegmentService, validateBatch } from '@odpkit/server';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminGet, describeStores, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
+import {
+  adminGet,
+  createTestDb,
+  describeStores,
+  event,
+  postEvents,
+  request,
+  startTestServer,
+  type TestDb,
+  type TestServer,
+} from './helpers.js';
 
 // The identity rules of the server README, one test per rule, through the real HTTP route and each real store. Each
 // test uses its own identifier values, so the tests share one server without touching each other's customers.
@@ -457,3 +468,68 @@ describeStores('identity', (store) => {
     });
   });
 });
+
+// A database created before the per-type counts indexed identities by customer only; opening it must rebuild that index
+// as (customer_id, type), which keeps every count stitching makes within the per-customer cap.
+describeStores('identity index upgrade', (store) => {
+  it('rebuilds identities_by_customer as (customer_id, type) on a database of the previous version', async () => {
+    const db = await createTestDb(store);
+    try {
+      await (await openStore(db.db)).close();
+      const before = await reopenAsPreviousVersion(db);
+      expect(before).toEqual(['customer_id']);
+      const s = await openStore(db.db);
+      try {
+        // The upgraded store stitches with the new index: a customer, then its bounded count, then the cap.
+        const account = (await s.createAccount({ publicKey: 'pk_up', privateKey: 'sk_up' })).id;
+        const v = validateBatch([event({ fs_user_id: 'up-u' }), event({ fs_user_id: 'up-v', email: 'up@x.io' })]);
+        if (!v.ok) throw new Error('invalid');
+        await s.ingest([{ accountId: account, receivedAt: 1, events: v.events }]);
+        expect((await s.lookupCustomer(account, 'email', 'up@x.io'))?.identifiers['fs_user_id']).toEqual(['up-v']);
+      } finally {
+        await s.close();
+      }
+      expect(await indexColumns(db)).toEqual(['customer_id', 'type']);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+/** Puts the identities index and the schema's recorded version back as the previous version left them. */
+async function reopenAsPreviousVersion(db: TestDb): Promise<string[]> {
+  const downgrade = [
+    'DROP INDEX identities_by_customer',
+    'CREATE INDEX identities_by_customer ON identities (customer_id)',
+  ];
+  if (db.schema) {
+    for (const sql of downgrade) await db.schema.query(sql);
+    await db.schema.query('DELETE FROM odpkit_migrations WHERE version > 1');
+  } else {
+    const lite = new Database(db.db);
+    for (const sql of downgrade) lite.exec(sql);
+    lite.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+    lite.close();
+  }
+  return indexColumns(db);
+}
+
+async function indexColumns(db: TestDb): Promise<string[]> {
+  if (db.schema) {
+    const rows = await db.schema.query<{ a: string }>(
+      `SELECT a.attname AS a FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+       WHERE c.relname = 'identities_by_customer' AND n.nspname = $1 ORDER BY k.o`,
+      [db.schema.name],
+    );
+    return rows.map((r) => r.a);
+  }
+  const lite = new Database(db.db, { readonly: true });
+  try {
+    return (lite.prepare("PRAGMA index_info('identities_by_customer')").all() as { name: string }[]).map((r) => r.name);
+  } finally {
+    lite.close();
+  }
+}
