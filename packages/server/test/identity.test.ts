@@ -233,6 +233,14 @@ describeStores('identity', (store) => {
       expect(await metric('odpkit_customer_merges_refused_total')).toBe(refusedBefore + 29);
     });
 
+    it('keeps the first of two different fs_user_ids on one event and counts the second as capped', async () => {
+      const cappedBefore = await metric('odpkit_identifiers_capped_total');
+      await send(event({ fs_user_id: 'two-first', 'FS-USER-ID': 'two-second' }));
+      expect(await usersOf('fs_user_id', 'two-first')).toEqual(['two-first']);
+      expect(await lookup('fs_user_id', 'two-second')).toBeNull();
+      expect(await metric('odpkit_identifiers_capped_total')).toBe(cappedBefore + 1);
+    });
+
     it('attaches a new fs_user_id to the customer that owns the email when that customer has none', async () => {
       await send(event({ email: 'anon-first@x.io' }), event({ fs_user_id: 'anon-first-u', email: 'anon-first@x.io' }));
       expect(await usersOf('email', 'anon-first@x.io')).toEqual(['anon-first-u']);
