@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '@odpkit/server';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { event, postEvents } from './helpers.js';
 
@@ -22,6 +23,29 @@ function startChild(db: string): Promise<{ proc: ChildProcess; url: string; publ
     proc.on('exit', (code) => reject(new Error(`server child exited early (${code})`)));
     proc.on('error', reject);
   });
+}
+
+/** Every acknowledged fs_user_id that is not stored exactly once in the database file. */
+async function missingFrom(db: string, publicKey: string, acknowledged: string[]): Promise<string[]> {
+  const store = openSqliteStore(db);
+  try {
+    const account = await store.accountByPublicKey(publicKey);
+    expect(account).not.toBeNull();
+    const missing: string[] = [];
+    for (const id of acknowledged) {
+      const c = await store.lookupCustomer(account!.id, 'fs_user_id', id);
+      if (c === null || (await store.customerEventCount(account!.id, c.customerId)) !== 1) missing.push(id);
+    }
+    return missing;
+  } finally {
+    await store.close();
+  }
+}
+
+async function restartOnce(db: string): Promise<void> {
+  const second = await startChild(db);
+  second.proc.kill('SIGTERM');
+  await new Promise((r) => second.proc.once('exit', r));
 }
 
 // SQLite-only: it kills a process and reopens its file. The PostgreSQL equivalent is pg-sigkill.test.ts.
@@ -60,21 +84,43 @@ describe('acknowledged means durable', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(300);
 
     // Restart on the same file (the server must come up cleanly), then read it through the store.
-    const second = await startChild(db);
-    second.proc.kill('SIGTERM');
-    await new Promise((r) => second.proc.once('exit', r));
-    const store = openSqliteStore(db);
-    try {
-      const account = await store.accountByPublicKey(first.publicKey);
-      expect(account).not.toBeNull();
-      const missing: string[] = [];
-      for (const id of acknowledged) {
-        const c = await store.lookupCustomer(account!.id, 'fs_user_id', id);
-        if (c === null || (await store.customerEventCount(account!.id, c.customerId)) !== 1) missing.push(id);
-      }
-      expect(missing).toEqual([]);
-    } finally {
-      await store.close();
-    }
+    await restartOnce(db);
+    expect(await missingFrom(db, first.publicKey, acknowledged)).toEqual([]);
+  });
+
+  it('never acknowledges before the commit: a batch whose commit is held up gets no 202, and survives a kill right after its 202', async () => {
+    expect(existsSync(dist), 'packages/server/dist is missing: run `npm run build -w @odpkit/server` first').toBe(true);
+    // Under load a commit takes about as long as a response does to arrive, so a server that answered 202 as its
+    // commit started would still pass the test above. Here the commit is made slow for real: a second connection
+    // (as another process on the same file could) holds SQLite's write lock, so the server's commit waits on it.
+    const db = join(dir, 'held.db');
+    const server = await startChild(db);
+    const exited = new Promise((r) => server.proc.once('exit', r));
+    const warmUp = [event({ fs_user_id: 'held-warm-up' })];
+    expect((await postEvents(server, server.publicKey, warmUp)).status).toBe(202);
+
+    const side = new Database(db);
+    side.exec('BEGIN IMMEDIATE');
+    const batch = Array.from({ length: 5 }, (_, i) => event({ fs_user_id: `held-${i}` }));
+    const response = postEvents(server, server.publicKey, batch);
+    // Give a premature 202 time to arrive while the lock is held (well within the server's 5 s busy timeout).
+    const early = await Promise.race([response.then(() => true), new Promise((r) => setTimeout(() => r(false), 500))]);
+    if (early) server.proc.kill('SIGKILL'); // acknowledged, yet its commit cannot have happened: kill it now
+    side.exec('ROLLBACK');
+    side.close();
+    const status = (await response.catch(() => ({ status: 0 }))).status;
+    if (!early) server.proc.kill('SIGKILL'); // the instant the 202 is in, as a crash could
+    await exited;
+
+    expect(early, 'the server answered while its commit was blocked').toBe(false);
+    expect(status).toBe(202);
+    await restartOnce(db);
+    expect(
+      await missingFrom(
+        db,
+        server.publicKey,
+        [...warmUp, ...batch].map((e) => e.identifiers['fs_user_id']!),
+      ),
+    ).toEqual([]);
   });
 });
