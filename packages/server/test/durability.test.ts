@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '@odpkit/server';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { event, postEvents } from './helpers.js';
+import { event, postEvents, request, startTestServer } from './helpers.js';
 
 const child = fileURLToPath(new URL('./fixtures/child-server.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -122,5 +122,20 @@ describe('acknowledged means durable', () => {
         [...warmUp, ...batch].map((e) => e.identifiers['fs_user_id']!),
       ),
     ).toEqual([]);
+  });
+});
+
+describe('a database directory deleted while the server runs', () => {
+  it('turns ingestion into 503 and /health into 503 instead of acknowledging events that a restart would lose', async () => {
+    const server = await startTestServer();
+    try {
+      expect((await postEvents(server, server.account.publicKey, [event({ fs_user_id: 'before' })])).status).toBe(202);
+      expect((await request(server.url, { path: '/health' })).status).toBe(200);
+      rmSync(dirname(server.db), { recursive: true, force: true });
+      expect((await postEvents(server, server.account.publicKey, [event({ fs_user_id: 'after' })])).status).toBe(503);
+      expect((await request(server.url, { path: '/health' })).status).toBe(503);
+    } finally {
+      await server.close();
+    }
   });
 });
