@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestSchema, DIST_PATH, describePg, type ServerNode, startNode, type TestSchema } from './helpers/pg.js';
+import { expect, it } from 'vitest';
+import { describePg, type ServerNode, twoNodesOnOneSchema } from './helpers/pg.js';
 import { event, postEvents } from './helpers.js';
 
 // SIGKILL of one of two nodes under load: a 202 is sent only after COMMIT, so every event either node acknowledged
@@ -9,21 +8,10 @@ import { event, postEvents } from './helpers.js';
 // by PostgreSQL when its connections drop, and their batches were never acknowledged).
 describePg('SIGKILL of one node of two on PostgreSQL', () => {
   const keys = { publicKey: `pk_${randomUUID()}`, privateKey: `sk_${randomUUID()}` };
-  let schema: TestSchema;
-  let nodes: ServerNode[] = [];
-
-  beforeAll(async () => {
-    expect(existsSync(DIST_PATH), 'packages/server/dist is missing: run `npm run build -w @odpkit/server`').toBe(true);
-    schema = await createTestSchema();
-    nodes = await Promise.all([startNode(schema.url, keys), startNode(schema.url, keys)]);
-  });
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await schema?.drop();
-  });
+  const cluster = twoNodesOnOneSchema(keys);
 
   it('keeps every event either node acknowledged', async () => {
-    const [victim, survivor] = nodes as [ServerNode, ServerNode];
+    const [victim, survivor] = cluster.nodes;
     const acknowledged: string[] = [];
     let victimAcks = 0;
     let survivorAcksAfterKill = 0;
@@ -62,7 +50,7 @@ describePg('SIGKILL of one node of two on PostgreSQL', () => {
     expect(survivorAcksAfterKill).toBeGreaterThanOrEqual(200);
 
     const stored = new Set(
-      (await schema.query<{ id: string }>(`SELECT data::jsonb ->> 'idempotence_id' AS id FROM events`)).map(
+      (await cluster.schema.query<{ id: string }>(`SELECT data::jsonb ->> 'idempotence_id' AS id FROM events`)).map(
         (r) => r.id,
       ),
     );
@@ -70,7 +58,7 @@ describePg('SIGKILL of one node of two on PostgreSQL', () => {
     expect(lost).toEqual([]);
     // And the graph the survivor kept writing is still whole: identities point at live customers only.
     expect(
-      await schema.query(
+      await cluster.schema.query(
         'SELECT i.* FROM identities i JOIN customers c ON c.id = i.customer_id WHERE c.merged_into IS NOT NULL',
       ),
     ).toEqual([]);

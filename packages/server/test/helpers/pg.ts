@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * PostgreSQL test plumbing. The suites run against the real database named by ODPKIT_TEST_PG_URL. Without it they are
@@ -124,4 +125,33 @@ export function startNode(dbUrl: string, keys: { publicKey: string; privateKey: 
     proc.once('exit', (code) => reject(new Error(`server node exited before listening (${code})`)));
     proc.once('error', reject);
   });
+}
+
+/**
+ * Two nodes of the built server over one fresh schema, started at the same moment before the block's tests (so both
+ * run the migrations' check at once) and stopped, with the schema dropped, after them.
+ */
+export function twoNodesOnOneSchema(keys: { publicKey: string; privateKey: string }): {
+  readonly schema: TestSchema;
+  readonly nodes: [ServerNode, ServerNode];
+} {
+  let schema: TestSchema | undefined;
+  let nodes: ServerNode[] = [];
+  beforeAll(async () => {
+    expect(existsSync(DIST_PATH), 'packages/server/dist is missing: run `npm run build -w @odpkit/server`').toBe(true);
+    schema = await createTestSchema();
+    nodes = await Promise.all([startNode(schema.url, keys), startNode(schema.url, keys)]);
+  });
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await schema?.drop();
+  });
+  return {
+    get schema() {
+      return schema as TestSchema;
+    },
+    get nodes() {
+      return nodes as [ServerNode, ServerNode];
+    },
+  };
 }
