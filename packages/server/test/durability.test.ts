@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { openSqliteStore } from '@odpkit/server';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DIST_PATH, startNode } from './helpers/server-process.js';
+import { DIST_PATH, killRightAfterAnswer, startNode } from './helpers/server-process.js';
 import { event, postEvents, request, startTestServer } from './helpers.js';
 
 const keys = { publicKey: `pk_${randomUUID()}`, privateKey: `sk_${randomUUID()}` };
@@ -88,15 +88,14 @@ describe('acknowledged means durable', () => {
     const side = new Database(db);
     side.exec('BEGIN IMMEDIATE');
     const batch = Array.from({ length: 5 }, (_, i) => event({ fs_user_id: `held-${i}` }));
-    const response = postEvents(server, keys.publicKey, batch);
-    // Give a premature 202 time to arrive while the lock is held (well within the server's 5 s busy timeout).
-    const early = await Promise.race([response.then(() => true), new Promise((r) => setTimeout(() => r(false), 500))]);
-    if (early) server.proc.kill('SIGKILL'); // acknowledged, yet its commit cannot have happened: kill it now
-    side.exec('ROLLBACK');
-    side.close();
-    const status = (await response.catch(() => ({ status: 0 }))).status;
-    if (!early) server.proc.kill('SIGKILL'); // the instant the 202 is in, as a crash could
-    await server.exited;
+    const { early, status } = await killRightAfterAnswer(
+      server,
+      () => postEvents(server, keys.publicKey, batch),
+      () => {
+        side.exec('ROLLBACK');
+        side.close();
+      },
+    );
 
     expect(early, 'the server answered while its commit was blocked').toBe(false);
     expect(status).toBe(202);

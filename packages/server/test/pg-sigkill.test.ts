@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { expect, it } from 'vitest';
-import { describePg, type ServerNode, twoNodesOnOneSchema } from './helpers/pg.js';
+import {
+  createTestSchema,
+  describePg,
+  killRightAfterAnswer,
+  PG_URL,
+  type ServerNode,
+  startNode,
+  twoNodesOnOneSchema,
+} from './helpers/pg.js';
 import { event, postEvents } from './helpers.js';
 
 // SIGKILL of one of two nodes under load: a 202 is sent only after COMMIT, so every event either node acknowledged
@@ -62,5 +71,37 @@ describePg('SIGKILL of one node of two on PostgreSQL', () => {
         'SELECT i.* FROM identities i JOIN customers c ON c.id = i.customer_id WHERE c.merged_into IS NOT NULL',
       ),
     ).toEqual([]);
+  });
+});
+
+describePg('a PostgreSQL commit held up by a lock', () => {
+  it('gets no 202 until it has committed, and survives a SIGKILL right after its 202', async () => {
+    const keys = { publicKey: `pk_${randomUUID()}`, privateKey: `sk_${randomUUID()}` };
+    const schema = await createTestSchema();
+    const node = await startNode(schema.url, keys);
+    // Every group commit ends by adding to account_counters; a transaction elsewhere holding that table's lock keeps
+    // the node's commit waiting, for real, with the rest of its transaction done.
+    const side = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema.name}` });
+    await side.connect();
+    try {
+      const warmUp = [event({ fs_user_id: 'held-warm-up' })];
+      expect((await postEvents(node, keys.publicKey, warmUp)).status).toBe(202);
+      await side.query('BEGIN');
+      await side.query('LOCK TABLE account_counters IN EXCLUSIVE MODE');
+      const batch = Array.from({ length: 5 }, (_, i) => event({ fs_user_id: `held-${i}` }));
+      const { early, status } = await killRightAfterAnswer(
+        node,
+        () => postEvents(node, keys.publicKey, batch),
+        async () => void (await side.query('ROLLBACK')),
+      );
+      expect(early, 'the node answered while its commit was blocked').toBe(false);
+      expect(status).toBe(202);
+      const stored = await schema.query<{ id: string }>(`SELECT data::jsonb ->> 'idempotence_id' AS id FROM events`);
+      expect(stored.map((r) => r.id).sort()).toEqual([...warmUp, ...batch].map((e) => e.data.idempotence_id).sort());
+    } finally {
+      await side.end();
+      await node.stop();
+      await schema.drop();
+    }
   });
 });

@@ -76,7 +76,7 @@ export async function createTestSchema(): Promise<TestSchema> {
   };
 }
 
-export { DIST_PATH, type ServerNode, startNode } from './server-process.js';
+export { DIST_PATH, killRightAfterAnswer, type ServerNode, startNode } from './server-process.js';
 
 /**
  * Two nodes of the built server over one fresh schema, started at the same moment before the block's tests (so both

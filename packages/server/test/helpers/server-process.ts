@@ -55,3 +55,24 @@ export function startNode(db: string, keys: { publicKey: string; privateKey: str
     proc.once('error', reject);
   });
 }
+
+/**
+ * Sends a request whose commit the caller holds up (a lock taken from another connection), releases the lock, and
+ * kills the node with SIGKILL the instant the answer is in: the harshest moment for a 202 that came before its commit.
+ * `early` says whether the answer arrived while the lock was still held (it must not: nothing can have committed).
+ * The wait before releasing only gives a premature answer time to show; a correct server passes whatever it is.
+ */
+export async function killRightAfterAnswer(
+  node: ServerNode,
+  send: () => Promise<{ status: number }>,
+  release: () => Promise<void> | void,
+): Promise<{ early: boolean; status: number }> {
+  const response = send().catch(() => ({ status: 0 }));
+  const early = await Promise.race([response.then(() => true), new Promise<boolean>((r) => setTimeout(r, 500, false))]);
+  if (early) node.proc.kill('SIGKILL');
+  await release();
+  const { status } = await response;
+  if (!early) node.proc.kill('SIGKILL');
+  await node.exited;
+  return { early, status };
+}
