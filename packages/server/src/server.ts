@@ -10,7 +10,7 @@ export interface ServerOptions extends Omit<AppOptions, 'store' | 'operatorAccou
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** A SQLite file path, ':memory:', or (issue 5) a postgres:// URL. */
+  /** A SQLite file path, ':memory:', or a postgres:// (postgresql://) URL. */
   db?: string;
   publicKey?: string;
   privateKey?: string;
@@ -34,10 +34,25 @@ export interface RunningServer {
 
 export const DEFAULT_DB = './data/odpkit.db';
 
-/** Async because a PostgreSQL store connects and migrates before it can serve. */
+/** `scheme://` at the start of a --db value; a file path (even `C:\\…` or one containing `:`) has none. */
+const URL_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
+const POSTGRES_SCHEMES = new Set(['postgres', 'postgresql']);
+
+/**
+ * Opens the store a --db value names: a postgres:// or postgresql:// URL (any letter case) is PostgreSQL; any other
+ * `scheme://` is refused, rather than taken for a SQLite file named after the scheme; anything else is a SQLite file
+ * path (or ':memory:'). Async because a PostgreSQL store connects and migrates before it can serve.
+ */
 export async function openStore(db: string, options: { cacheMiB?: number; now?: () => number } = {}): Promise<Store> {
-  if (/^postgres(ql)?:\/\//i.test(db)) {
+  const scheme = URL_SCHEME.exec(db)?.[1]?.toLowerCase();
+  if (scheme !== undefined && POSTGRES_SCHEMES.has(scheme)) {
     return openPostgresStore(db, options.now !== undefined ? { now: options.now } : {});
+  }
+  if (scheme !== undefined) {
+    // Only the scheme is echoed: the rest of a URL may hold a password.
+    throw new Error(
+      `unsupported database URL scheme "${scheme}://": --db takes a postgres:// or postgresql:// URL (PostgreSQL), or a file path or :memory: (SQLite)`,
+    );
   }
   return openSqliteStore(db, options);
 }

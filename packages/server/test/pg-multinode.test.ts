@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/store/postgres/schema.js';
-import { createTestSchema, DIST_PATH, describePg, type ServerNode, startNode, type TestSchema } from './helpers/pg.js';
+import { describePg, type ServerNode, twoNodesOnOneSchema } from './helpers/pg.js';
 import { adminGet, postEvents, type TestEvent } from './helpers.js';
 
 /**
@@ -60,26 +59,14 @@ async function deliver(node: ServerNode, batch: TestEvent[]): Promise<number> {
 }
 
 describePg('two server nodes on one PostgreSQL', () => {
-  let schema: TestSchema;
-  let nodes: ServerNode[] = [];
-
-  beforeAll(async () => {
-    expect(existsSync(DIST_PATH), 'packages/server/dist is missing: run `npm run build -w @odpkit/server`').toBe(true);
-    schema = await createTestSchema();
-    // Both nodes start at the same moment on an empty schema: both run the migrations' check at once.
-    nodes = await Promise.all([startNode(schema.url, keys), startNode(schema.url, keys)]);
-  });
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await schema?.drop();
-  });
+  const cluster = twoNodesOnOneSchema(keys);
 
   it('migrated once when both started together, and both serve the same default account', async () => {
-    expect(await schema.query('SELECT version FROM odpkit_migrations ORDER BY version')).toEqual(
+    expect(await cluster.schema.query('SELECT version FROM odpkit_migrations ORDER BY version')).toEqual(
       MIGRATIONS.map((m) => ({ version: m.version })),
     );
-    expect(await schema.query('SELECT count(*)::int AS n FROM accounts WHERE is_default')).toEqual([{ n: 1 }]);
-    expect(nodes[0]?.accountId).toBe(nodes[1]?.accountId);
+    expect(await cluster.schema.query('SELECT count(*)::int AS n FROM accounts WHERE is_default')).toEqual([{ n: 1 }]);
+    expect(cluster.nodes[0].accountId).toBe(cluster.nodes[1].accountId);
   });
 
   it('ends with one customer per person, every event stored once on it, and the same answers from both nodes', async () => {
@@ -91,9 +78,9 @@ describePg('two server nodes on one PostgreSQL', () => {
     let resent = 0;
     batches.forEach((batch, i) => {
       const home = i % 2;
-      queues[home]?.push({ node: nodes[home] as ServerNode, batch });
+      queues[home]?.push({ node: cluster.nodes[home] as ServerNode, batch });
       if (i % 3 === 0) {
-        queues[1 - home]?.push({ node: nodes[1 - home] as ServerNode, batch });
+        queues[1 - home]?.push({ node: cluster.nodes[1 - home] as ServerNode, batch });
         resent += batch.length;
       }
     });
@@ -103,7 +90,7 @@ describePg('two server nodes on one PostgreSQL', () => {
     await Promise.all(queues.flatMap((q) => Array.from({ length: SENDERS_PER_NODE }, () => sender(q))));
 
     // Every event stored exactly once.
-    const stored = await schema.query<{ id: string; n: number }>(
+    const stored = await cluster.schema.query<{ id: string; n: number }>(
       `SELECT data::jsonb ->> 'idempotence_id' AS id, count(*)::int AS n FROM events GROUP BY 1`,
     );
     expect(stored).toHaveLength(events.length);
@@ -112,11 +99,11 @@ describePg('two server nodes on one PostgreSQL', () => {
     // Identities only ever point at live customers, and every identifier of every event has an identity row owned by
     // the customer the event resolves to (its customer, or the one that customer was merged into).
     expect(
-      await schema.query(
+      await cluster.schema.query(
         'SELECT i.* FROM identities i JOIN customers c ON c.id = i.customer_id WHERE c.merged_into IS NOT NULL',
       ),
     ).toEqual([]);
-    const misplaced = await schema.query(
+    const misplaced = await cluster.schema.query(
       `SELECT e.id, x.k, x.v, i.customer_id AS owner, COALESCE(c.merged_into, c.id) AS resolved
        FROM events e
        LEFT JOIN customers c ON c.id = e.customer_id
@@ -127,7 +114,7 @@ describePg('two server nodes on one PostgreSQL', () => {
     expect(misplaced).toEqual([]);
 
     // One live customer per person, holding exactly that person's three identifiers.
-    const owners = await schema.query<{ customer_id: string; ids: string[] }>(
+    const owners = await cluster.schema.query<{ customer_id: string; ids: string[] }>(
       `SELECT customer_id, array_agg(type || '=' || value ORDER BY type) AS ids FROM identities GROUP BY customer_id`,
     );
     expect(owners).toHaveLength(PERSONS);
@@ -138,7 +125,7 @@ describePg('two server nodes on one PostgreSQL', () => {
     }
 
     // Both nodes answer every person the same way, with every one of that person's events.
-    const [a, b] = nodes as [ServerNode, ServerNode];
+    const [a, b] = cluster.nodes;
     for (let p = 0; p < PERSONS; p++) {
       const path = `/admin/v1/customers?key=fs_user_id&value=${encodeURIComponent(idsOf(p).fs_user_id)}`;
       const [ra, rb] = await Promise.all([adminGet(a, keys.privateKey, path), adminGet(b, keys.privateKey, path)]);

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestSchema, DIST_PATH, describePg, type ServerNode, startNode, type TestSchema } from './helpers/pg.js';
+import pg from 'pg';
+import { expect, it } from 'vitest';
+import {
+  createTestSchema,
+  describePg,
+  killRightAfterAnswer,
+  PG_URL,
+  type ServerNode,
+  startNode,
+  twoNodesOnOneSchema,
+} from './helpers/pg.js';
 import { event, postEvents } from './helpers.js';
 
 // SIGKILL of one of two nodes under load: a 202 is sent only after COMMIT, so every event either node acknowledged
@@ -9,21 +17,10 @@ import { event, postEvents } from './helpers.js';
 // by PostgreSQL when its connections drop, and their batches were never acknowledged).
 describePg('SIGKILL of one node of two on PostgreSQL', () => {
   const keys = { publicKey: `pk_${randomUUID()}`, privateKey: `sk_${randomUUID()}` };
-  let schema: TestSchema;
-  let nodes: ServerNode[] = [];
-
-  beforeAll(async () => {
-    expect(existsSync(DIST_PATH), 'packages/server/dist is missing: run `npm run build -w @odpkit/server`').toBe(true);
-    schema = await createTestSchema();
-    nodes = await Promise.all([startNode(schema.url, keys), startNode(schema.url, keys)]);
-  });
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await schema?.drop();
-  });
+  const cluster = twoNodesOnOneSchema(keys);
 
   it('keeps every event either node acknowledged', async () => {
-    const [victim, survivor] = nodes as [ServerNode, ServerNode];
+    const [victim, survivor] = cluster.nodes;
     const acknowledged: string[] = [];
     let victimAcks = 0;
     let survivorAcksAfterKill = 0;
@@ -62,7 +59,7 @@ describePg('SIGKILL of one node of two on PostgreSQL', () => {
     expect(survivorAcksAfterKill).toBeGreaterThanOrEqual(200);
 
     const stored = new Set(
-      (await schema.query<{ id: string }>(`SELECT data::jsonb ->> 'idempotence_id' AS id FROM events`)).map(
+      (await cluster.schema.query<{ id: string }>(`SELECT data::jsonb ->> 'idempotence_id' AS id FROM events`)).map(
         (r) => r.id,
       ),
     );
@@ -70,9 +67,41 @@ describePg('SIGKILL of one node of two on PostgreSQL', () => {
     expect(lost).toEqual([]);
     // And the graph the survivor kept writing is still whole: identities point at live customers only.
     expect(
-      await schema.query(
+      await cluster.schema.query(
         'SELECT i.* FROM identities i JOIN customers c ON c.id = i.customer_id WHERE c.merged_into IS NOT NULL',
       ),
     ).toEqual([]);
+  });
+});
+
+describePg('a PostgreSQL commit held up by a lock', () => {
+  it('gets no 202 until it has committed, and survives a SIGKILL right after its 202', async () => {
+    const keys = { publicKey: `pk_${randomUUID()}`, privateKey: `sk_${randomUUID()}` };
+    const schema = await createTestSchema();
+    const node = await startNode(schema.url, keys);
+    // Every group commit ends by adding to account_counters; a transaction elsewhere holding that table's lock keeps
+    // the node's commit waiting, for real, with the rest of its transaction done.
+    const side = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema.name}` });
+    await side.connect();
+    try {
+      const warmUp = [event({ fs_user_id: 'held-warm-up' })];
+      expect((await postEvents(node, keys.publicKey, warmUp)).status).toBe(202);
+      await side.query('BEGIN');
+      await side.query('LOCK TABLE account_counters IN EXCLUSIVE MODE');
+      const batch = Array.from({ length: 5 }, (_, i) => event({ fs_user_id: `held-${i}` }));
+      const { early, status } = await killRightAfterAnswer(
+        node,
+        () => postEvents(node, keys.publicKey, batch),
+        async () => void (await side.query('ROLLBACK')),
+      );
+      expect(early, 'the node answered while its commit was blocked').toBe(false);
+      expect(status).toBe(202);
+      const stored = await schema.query<{ id: string }>(`SELECT data::jsonb ->> 'idempotence_id' AS id FROM events`);
+      expect(stored.map((r) => r.id).sort()).toEqual([...warmUp, ...batch].map((e) => e.data.idempotence_id).sort());
+    } finally {
+      await side.end();
+      await node.stop();
+      await schema.drop();
+    }
   });
 });

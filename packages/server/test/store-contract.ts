@@ -3,7 +3,7 @@ import { type IngestBatch, type PreparedEvent, type Store, validateBatch } from 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 /**
- * The contract every Store implementation must pass (SQLite now, PostgreSQL in issue 5): call it from a *.test.ts
+ * The contract every Store implementation must pass (SQLite and PostgreSQL): call it from a *.test.ts
  * with a factory that opens a fresh, empty store using the given clock.
  */
 export type StoreFactory = (options: { now: () => number }) => Promise<{ store: Store; cleanup: () => Promise<void> }>;

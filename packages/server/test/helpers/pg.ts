@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST_PATH, type ServerNode, startNode } from './server-process.js';
 
 /**
  * PostgreSQL test plumbing. The suites run against the real database named by ODPKIT_TEST_PG_URL. Without it they are
@@ -76,52 +76,33 @@ export async function createTestSchema(): Promise<TestSchema> {
   };
 }
 
-const DIST = new URL('../../dist/index.js', import.meta.url);
-export const DIST_PATH = fileURLToPath(DIST);
+export { DIST_PATH, killRightAfterAnswer, type ServerNode, startNode } from './server-process.js';
 
-/** The node's script: the BUILT package, started the way `odpkit serve` starts it, announcing itself on stdout. */
-const NODE_SCRIPT = `
-const { startServer } = await import(process.argv[1]);
-const server = await startServer({ db: process.argv[2], port: 0, logger: false,
-  publicKey: process.argv[3], privateKey: process.argv[4] });
-process.stdout.write(JSON.stringify({ url: server.url, accountId: server.account.id }) + '\\n');
-`;
-
-export interface ServerNode {
-  proc: ChildProcess;
-  url: string;
-  accountId: string;
-  /** Resolves with the exit signal or code. */
-  exited: Promise<unknown>;
-  stop(): Promise<void>;
-}
-
-/** One server node in its own process over the database `dbUrl`, with the given account keys. */
-export function startNode(dbUrl: string, keys: { publicKey: string; privateKey: string }): Promise<ServerNode> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ['--input-type=module', '-e', NODE_SCRIPT, DIST.href, dbUrl, keys.publicKey, keys.privateKey],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = new Promise<unknown>((r) => proc.once('exit', (code, signal) => r(signal ?? code)));
-    let out = '';
-    proc.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const info = JSON.parse(out.slice(0, nl)) as { url: string; accountId: string };
-      resolve({
-        proc,
-        ...info,
-        exited,
-        async stop() {
-          if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-    proc.once('exit', (code) => reject(new Error(`server node exited before listening (${code})`)));
-    proc.once('error', reject);
+/**
+ * Two nodes of the built server over one fresh schema, started at the same moment before the block's tests (so both
+ * run the migrations' check at once) and stopped, with the schema dropped, after them.
+ */
+export function twoNodesOnOneSchema(keys: { publicKey: string; privateKey: string }): {
+  readonly schema: TestSchema;
+  readonly nodes: [ServerNode, ServerNode];
+} {
+  let schema: TestSchema | undefined;
+  let nodes: ServerNode[] = [];
+  beforeAll(async () => {
+    expect(existsSync(DIST_PATH), 'packages/server/dist is missing: run `npm run build -w @odpkit/server`').toBe(true);
+    schema = await createTestSchema();
+    nodes = await Promise.all([startNode(schema.url, keys), startNode(schema.url, keys)]);
   });
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await schema?.drop();
+  });
+  return {
+    get schema() {
+      return schema as TestSchema;
+    },
+    get nodes() {
+      return nodes as [ServerNode, ServerNode];
+    },
+  };
 }

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type AccountRow, toAccount } from '../shared/accounts.js';
 import { statsFromCounters } from '../shared/counters.js';
@@ -16,16 +16,39 @@ export interface SqliteStoreOptions {
   now?: () => number;
 }
 
+/** What is at the database's directory, for an error message: the usual cause of "unable to open database file". */
+function directoryState(path: string): string {
+  const dir = dirname(resolve(path));
+  try {
+    return statSync(dir).isDirectory() ? `its directory ${dir} exists` : `${dir} is not a directory`;
+  } catch {
+    return `its directory ${dir} does not exist and could not be created`;
+  }
+}
+
+/** Opens (creating the directory and the schema if needed); a failure names the path, which SQLite's message does not. */
+function openMainConnection(path: string, memory: boolean, cacheMiB: number): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    if (!memory) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    applyPragmas(db, cacheMiB);
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    const message = (err as Error).message;
+    throw new Error(`cannot open the SQLite database ${path} (${directoryState(path)}): ${message}`, { cause: err });
+  }
+}
+
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
   const memory = path === ':memory:' || path === '';
-  if (!memory) mkdirSync(dirname(path), { recursive: true });
   const cacheMiB = options.cacheMiB ?? 64;
   // The main thread's connection: it creates the schema, then serves every read. A file store's writes go to the
   // writer thread's own connection; in WAL mode this connection sees each transaction once its COMMIT has returned,
   // and never waits for a commit in progress.
-  const db = new Database(path);
-  applyPragmas(db, cacheMiB);
-  migrate(db);
+  const db = openMainConnection(path, memory, cacheMiB);
   const now = options.now ?? Date.now;
   const writer = memory ? inProcessWriter(db) : startWriterThread({ path, cacheMiB });
 

@@ -43,7 +43,9 @@ function rebuild(error: Extract<WriterReply, { ok: false }>['error']): Error {
  * request fails with that error: nothing is acknowledged that the thread did not report committed.
  */
 export function startWriterThread(data: WriterData): Writer {
-  const worker = new Worker(WRITER_ENTRY, { workerData: data });
+  // No inherited node options: the writer needs none, and some make a worker fail to start (a server started with
+  // `node --input-type=module -e …` passes --input-type on, which a worker running a file rejects).
+  const worker = new Worker(WRITER_ENTRY, { workerData: data, execArgv: [] });
   worker.unref();
   const inFlight = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   let nextId = 1;
