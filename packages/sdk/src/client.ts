@@ -41,8 +41,8 @@ export function createOdpClient(options: OdpClientOptions): OdpClient {
 
 /**
  * The facade: it only routes. Building and validating is in event/build-event, bounds and delivery in
- * event/dispatcher, outcomes and summaries in event/outcomes, configuration in config/. Segments (issue 4) will
- * subscribe to the same ConfigHolder and share the transport and logger.
+ * event/dispatcher, outcomes and summaries in event/outcomes, configuration in config/. Segments subscribe to the
+ * same ConfigHolder and share the transport and logger.
  */
 class OdpClientImpl implements OdpClient {
   private readonly logger: Logger;

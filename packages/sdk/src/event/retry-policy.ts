@@ -7,7 +7,7 @@ export type AttemptResult =
   /** A 400 that names the offending events: only those failed; the rest can be sent again at once. */
   | { kind: 'partial'; status: number; invalid: Map<number, string>; detail: unknown };
 
-/** 408, 429 and 5xx are worth another try; every other 4xx will fail the same way again (DESIGN §2). */
+/** 408, 429 and 5xx are worth another try; every other 4xx will fail the same way again. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }

@@ -27,7 +27,7 @@ export interface SegmentManagerOptions {
 }
 
 /**
- * Fetches qualified segments with the LRU cache in front (odp-sdk-behaviour §5.5). Unlike the Python SDK, an
+ * Fetches qualified segments with the LRU cache in front (10,000 users for 10 minutes by default, as in the official SDKs). Unlike the Python SDK, an
  * empty answer is cached too: otherwise every user in no segment costs a request on every fetch.
  */
 export class SegmentManager {
