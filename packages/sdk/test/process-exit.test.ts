@@ -27,6 +27,8 @@ function run(command: string, args: string[], env: Record<string, string>) {
   });
 }
 
+// Counts that are not multiples of the batch size (10) or of maxBatchSize (500): the last batch is partial, so an
+// exit path that only sends full batches loses events and fails these tests.
 function expectEachOnce(s: Sink, count: number) {
   expect(s.events).toHaveLength(count);
   expect(new Set(s.events.map((e) => e.data.idempotence_id)).size).toBe(count);
@@ -40,27 +42,27 @@ describe('a Node process that sends and simply ends (built dist, no close())', (
     expect(existsSync(distCjs), `${distCjs} missing: run npm run build -w @odpkit/sdk`).toBe(true);
   });
 
-  it('ESM: all 1,000 events arrive and the process exits by itself', async () => {
+  it('ESM: all 1,003 events arrive and the process exits by itself', async () => {
     sink = await startSink();
     const result = await run(process.execPath, [path.join(children, 'send-and-exit.mjs')], {
       ODPKIT_DIST: pathToFileURL(distEsm).href,
       SINK_URL: sink.url,
-      COUNT: '1000',
+      COUNT: '1003',
     });
     expect(result).toEqual({ code: 0, stderr: '' });
-    expectEachOnce(sink, 1000);
+    expectEachOnce(sink, 1003);
     expect(sink.requests.every((r) => r.headers['x-api-key'] === 'pk_child')).toBe(true);
   }, 60_000);
 
-  it('CJS: all 1,000 events arrive and the process exits by itself', async () => {
+  it('CJS: all 1,003 events arrive and the process exits by itself', async () => {
     sink = await startSink();
     const result = await run(process.execPath, [path.join(children, 'send-and-exit.cjs')], {
       ODPKIT_DIST: distCjs,
       SINK_URL: sink.url,
-      COUNT: '1000',
+      COUNT: '1003',
     });
     expect(result).toEqual({ code: 0, stderr: '' });
-    expectEachOnce(sink, 1000);
+    expectEachOnce(sink, 1003);
   }, 60_000);
 
   it('batches waiting to be retried at exit are still delivered, then the process exits', async () => {
@@ -70,21 +72,21 @@ describe('a Node process that sends and simply ends (built dist, no close())', (
     const result = await run(process.execPath, [path.join(children, 'send-and-exit.mjs')], {
       ODPKIT_DIST: pathToFileURL(distEsm).href,
       SINK_URL: sink.url,
-      COUNT: '50',
+      COUNT: '53',
     });
     expect(result.code).toBe(0);
-    expectEachOnce(sink, 50);
+    expectEachOnce(sink, 53);
   }, 60_000);
 
-  it('100,000 events under ulimit -n 256: every one arrives exactly once over at most maxInFlight connections', async () => {
+  it('100,003 events under ulimit -n 256: every one arrives exactly once over at most maxInFlight connections', async () => {
     sink = await startSink();
     const result = await run(
       'bash',
       ['-c', `ulimit -n 256 && exec "${process.execPath}" "${path.join(children, 'send-and-exit.mjs')}"`],
-      { ODPKIT_DIST: pathToFileURL(distEsm).href, SINK_URL: sink.url, COUNT: '100000', MAX_IN_FLIGHT: '4' },
+      { ODPKIT_DIST: pathToFileURL(distEsm).href, SINK_URL: sink.url, COUNT: '100003', MAX_IN_FLIGHT: '4', MAX_BATCH_SIZE: '500' },
     );
     expect(result).toEqual({ code: 0, stderr: '' });
-    expectEachOnce(sink, 100_000);
+    expectEachOnce(sink, 100_003);
     expect(sink.connections.maxOpen).toBeLessThanOrEqual(4);
   }, 120_000);
 });

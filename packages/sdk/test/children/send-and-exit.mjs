@@ -5,6 +5,8 @@ const count = Number(process.env.COUNT);
 const client = createOdpClient({
   odp: { apiKey: 'pk_child', apiHost: process.env.SINK_URL },
   maxInFlight: Number(process.env.MAX_IN_FLIGHT ?? 4),
+  // Strict batches of 10 unless told otherwise: a backlog then never absorbs the last, partial batch.
+  maxBatchSize: Number(process.env.MAX_BATCH_SIZE ?? 10),
   retryBaseDelay: 20,
   logLevel: 'silent',
 });
