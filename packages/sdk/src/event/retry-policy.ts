@@ -87,6 +87,20 @@ export function backoffDelay(retry: number, base: number, max: number, random = 
   return Math.round(exp / 2 + random() * (exp / 2));
 }
 
+/**
+ * How many retries it takes, at the shortest waits jitter can draw, before `outageMs` has passed: a retry policy
+ * rides out an outage of that length only if it allows at least this many (the time spent in requests is ignored,
+ * which only makes the count larger than needed). Infinity when the waits are all zero.
+ */
+export function retriesToOutlast(outageMs: number, base: number, max: number): number {
+  let elapsed = 0;
+  for (let retry = 1; retry <= 10_000; retry++) {
+    elapsed += Math.min(max, base * 2 ** (retry - 1)) / 2;
+    if (elapsed >= outageMs) return retry;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
 /** Text for a network-level failure: the error code when there is one (ECONNREFUSED, ETIMEDOUT, …). */
 export function describeNetworkError(err: unknown): string {
   const e = err as { name?: string; code?: string; message?: string } | null;
