@@ -1,3 +1,4 @@
+import { createFetchTransport } from '@odpkit/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientFor } from './helpers/client.js';
 import { type Sink, startSink } from './helpers/sink.js';
@@ -71,6 +72,29 @@ describe('batching', () => {
       expect((await client.close()).sent).toBe(30);
       expect(maxOpen).toBeLessThanOrEqual(2);
       expect(slow.connections.maxOpen).toBeLessThanOrEqual(2);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('holds maxInFlight through the fetch transport, where no agent socket limit stands behind it', async () => {
+    // Each answer waits a little, so that requests a dispatcher ignoring maxInFlight sent together overlap. On Node
+    // the default transport's Agent (maxSockets = maxInFlight) would hide that; fetch in browsers and edge runtimes
+    // has no such backstop, so this counts what the server sees through fetch.
+    const slow = await startSink({
+      respond: async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        return { status: 202 };
+      },
+    });
+    try {
+      const transport = createFetchTransport();
+      const { client } = clientFor(slow, { batchSize: 1, flushInterval: 0, maxInFlight: 3, transport });
+      for (let i = 0; i < 40; i++) client.sendOdpEvent('a', { vuid: `v${i}` });
+      expect((await client.close()).sent).toBe(40);
+      expect(slow.inFlight.max).toBeLessThanOrEqual(3);
+      // And the bound is used, not just respected: three requests did overlap.
+      expect(slow.inFlight.max).toBe(3);
     } finally {
       await slow.close();
     }
