@@ -118,6 +118,12 @@ export interface TransportRequest {
   body?: string | Uint8Array;
   /** Milliseconds for the whole exchange; the transport rejects when it passes. */
   timeout: number;
+  /**
+   * True for event batches: the request should not keep a process alive by itself (on Node, unref its socket and
+   * timer). The SDK holds the process open at exit while events are in flight, with a deadline, so a server that
+   * never answers cannot keep it alive forever. Requests whose answer the application awaits leave it unset.
+   */
+  unref?: boolean;
 }
 
 export interface TransportResponse {

@@ -67,6 +67,7 @@ export class Dispatcher {
   private exiting = false;
   /** At process exit: when it fires, whatever is still unsettled is reported and the process may end. */
   private exitDeadline: Handle | undefined;
+  private exitTimeoutMs = 0;
   private current: IntegratedConfig | null = null;
   private overflowLogged = false;
   /** Accepted and not yet settled (queued, in flight or waiting to retry): what the bounds limit. */
@@ -154,19 +155,26 @@ export class Dispatcher {
 
   /**
    * The process is about to exit with work left (Node 'beforeExit'): send partial batches now and let pending retry
-   * timers hold the process open until they have run. Retries are unbounded by default, so a deadline (ref'd: it
-   * holds the process open) ends the wait after `timeoutMs` and reports every event still unsettled.
+   * timers hold the process open until they have run. Requests in flight do not hold it (the Node transport
+   * unrefs them), and retries are unbounded by default, so a deadline holds it open instead: it ends the wait once
+   * nothing has been delivered for `timeoutMs` and reports every event still unsettled. A large backlog that keeps
+   * draining is never cut short; a server that never answers cannot keep the process alive forever.
    */
   onProcessExit(timeoutMs: number): void {
     this.exiting = true;
+    this.exitTimeoutMs = timeoutMs;
     for (const d of this.active) if (d.timer !== undefined) ref(d.timer);
     this.pump();
-    if (this.pendingCount > 0 && this.exitDeadline === undefined) {
-      this.exitDeadline = setTimeout(() => {
-        this.exitDeadline = undefined;
-        this.abandonAll(`the process was exiting and flushTimeout (${timeoutMs} ms) passed`);
-      }, timeoutMs);
-    }
+    if (this.pendingCount > 0 && this.exitDeadline === undefined) this.armExitDeadline();
+  }
+
+  private armExitDeadline(): void {
+    if (this.exitDeadline !== undefined) clearTimeout(this.exitDeadline);
+    const ms = this.exitTimeoutMs;
+    this.exitDeadline = setTimeout(() => {
+      this.exitDeadline = undefined;
+      this.abandonAll(`the process was exiting and nothing was delivered for flushTimeout (${ms} ms)`);
+    }, ms);
   }
 
   /**
@@ -270,6 +278,7 @@ export class Dispatcher {
           headers,
           body: batch.body,
           timeout: o.requestTimeout,
+          unref: true,
         });
         result = classifyResponse(res, batch.seqs.length);
       } catch (err) {
@@ -280,6 +289,8 @@ export class Dispatcher {
       switch (result.kind) {
         case 'sent': {
           this.active.delete(d);
+          // Progress: at exit, the deadline counts from the last delivery.
+          if (this.exitDeadline !== undefined) this.armExitDeadline();
           const reason = `accepted by the server (HTTP ${result.status})`;
           this.settleBatch(batch, 'sent', 'accepted', reason, { httpStatus: result.status, attempts });
           return;

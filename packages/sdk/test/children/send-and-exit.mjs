@@ -9,7 +9,16 @@ const client = createOdpClient({
   maxBatchSize: Number(process.env.MAX_BATCH_SIZE ?? 10),
   retryBaseDelay: 20,
   logLevel: 'silent',
+  ...(process.env.FLUSH_TIMEOUT ? { flushTimeout: Number(process.env.FLUSH_TIMEOUT) } : {}),
 });
+if (process.env.REPORT) {
+  // Prints how every event ended, as the process exits: proof that none was lost without a report.
+  const codes = {};
+  client.on('event', (o) => {
+    codes[o.code] = (codes[o.code] ?? 0) + 1;
+  });
+  process.on('exit', () => process.stdout.write(JSON.stringify(codes)));
+}
 for (let i = 0; i < count; i++) {
   client.sendOdpEvent('child_event', { fs_user_id: `user-${i}`, email: `user-${i}@example.com` }, 'fullstack', {
     item: 'shirt',
