@@ -134,9 +134,7 @@ class OdpClientImpl implements OdpClient {
     type?: string | null,
     data?: (D & KeyValuesOf<D, OdpDataValue>) | null,
   ): void;
-  sendOdpEvent<I extends object, D extends object>(
-    event: SendOdpEventInput<I, D>,
-  ): void;
+  sendOdpEvent<I extends object, D extends object>(event: SendOdpEventInput<I, D>): void;
   sendOdpEvent(first: unknown, identifiers?: unknown, type?: unknown, data?: unknown): void {
     let seq = 0;
     try {

@@ -31,10 +31,7 @@ type DefaultIdentifiers = Record<string, string>;
 type DefaultData = Record<string, OdpDataValue>;
 
 /** The object form of sendOdpEvent. */
-export interface SendOdpEventInput<
-  I extends object = DefaultIdentifiers,
-  D extends object = DefaultData,
-> {
+export interface SendOdpEventInput<I extends object = DefaultIdentifiers, D extends object = DefaultData> {
   action: string;
   identifiers: I & KeyValuesOf<I, string>;
   type?: string | null;
@@ -245,9 +242,7 @@ export interface OdpClient {
     type?: string | null,
     data?: (D & KeyValuesOf<D, OdpDataValue>) | null,
   ): void;
-  sendOdpEvent<I extends object, D extends object = DefaultData>(
-    event: SendOdpEventInput<I, D>,
-  ): void;
+  sendOdpEvent<I extends object, D extends object = DefaultData>(event: SendOdpEventInput<I, D>): void;
   identifyUser<I extends object>(identifiers: I & KeyValuesOf<I, string | null | undefined>): void;
   on(event: 'event', listener: OutcomeListener): void;
   off(event: 'event', listener: OutcomeListener): void;

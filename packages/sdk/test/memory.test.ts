@@ -19,7 +19,12 @@ interface Measure {
 function measure(keep: boolean, clients: number): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--expose-gc', child], {
-      env: { ...process.env, ODPKIT_DIST: pathToFileURL(distEsm).href, CLIENTS: String(clients), KEEP: keep ? '1' : '0' },
+      env: {
+        ...process.env,
+        ODPKIT_DIST: pathToFileURL(distEsm).href,
+        CLIENTS: String(clients),
+        KEEP: keep ? '1' : '0',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -27,7 +32,9 @@ function measure(keep: boolean, clients: number): Promise<Measure> {
       out += c;
     });
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Measure) : reject(new Error(`child exited ${code}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Measure) : reject(new Error(`child exited ${code}`)),
+    );
   });
 }
 

@@ -17,7 +17,10 @@ describe('unknown option names', () => {
     [{ odp, batchsize: 5 }, 'odpkit: unknown option batchsize; did you mean batchSize?'],
     [{ odp, flushIntervall: 5 }, 'odpkit: unknown option flushIntervall; did you mean flushInterval?'],
     [{ odp, maxRetry: 5 }, 'odpkit: unknown option maxRetry; did you mean maxRetries?'],
-    [{ odp: { ...odp, segmentToCheck: [] } }, 'odpkit: unknown option odp.segmentToCheck; did you mean odp.segmentsToCheck?'],
+    [
+      { odp: { ...odp, segmentToCheck: [] } },
+      'odpkit: unknown option odp.segmentToCheck; did you mean odp.segmentsToCheck?',
+    ],
     [{ odp: { apiKey: 'k', apihost: 'http://h' } }, 'odpkit: unknown option odp.apihost; did you mean odp.apiHost?'],
   ])('%j is an error naming it and the nearest known name', (options, message) => {
     expect(() => createOdpClient(options as never)).toThrow(message);

@@ -2,14 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { retriesToOutlast } from '../src/event/retry-policy.js';
 import { DEFAULTS } from '../src/options.js';
 import { clientFor } from './helpers/client.js';
-import { ACCEPTED, type Reply, type Sink, startSink } from './helpers/sink.js';
+import { ACCEPTED, type Reply, type Responder, type Sink, startSink } from './helpers/sink.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function sinkFor(respond?: Parameters<typeof startSink>[0]['respond']): Promise<Sink> {
+async function sinkFor(respond?: Responder): Promise<Sink> {
   const sink = await startSink(respond ? { respond } : {});
   cleanups.push(() => sink.close());
   return sink;
@@ -68,7 +68,8 @@ describe('close({ timeout }) and flush({ timeout })', () => {
       'not delivered: close() timed out after 200 ms while its request was in flight (the server may still have received it)';
     expect(summary).toMatchObject({ sent: 0, failed: 5, pending: 0, timedOut: true, reasons: { [reason]: 5 } });
     expect(outcomes).toHaveLength(5);
-    for (const o of outcomes) expect(o).toMatchObject({ status: 'failed', code: 'shutdown_timeout', reason, attempts: 1 });
+    for (const o of outcomes)
+      expect(o).toMatchObject({ status: 'failed', code: 'shutdown_timeout', reason, attempts: 1 });
     expect(outcomes.map((o) => o.event?.identifiers.fs_user_id).sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
     expect(logger.errors()).toContainEqual('odpkit: 5 event(s) not delivered: close() timed out after 200 ms');
   });

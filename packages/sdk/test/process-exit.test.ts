@@ -103,7 +103,13 @@ describe('a Node process that sends and simply ends (built dist, no close())', (
     const result = await run(
       'bash',
       ['-c', `ulimit -n 256 && exec "${process.execPath}" "${path.join(children, 'send-and-exit.mjs')}"`],
-      { ODPKIT_DIST: pathToFileURL(distEsm).href, SINK_URL: sink.url, COUNT: '100003', MAX_IN_FLIGHT: '4', MAX_BATCH_SIZE: '500' },
+      {
+        ODPKIT_DIST: pathToFileURL(distEsm).href,
+        SINK_URL: sink.url,
+        COUNT: '100003',
+        MAX_IN_FLIGHT: '4',
+        MAX_BATCH_SIZE: '500',
+      },
     );
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expectEachOnce(sink, 100_003);

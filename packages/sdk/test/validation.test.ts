@@ -304,7 +304,9 @@ describe('wire limits: the same as the server, read from WIRE_LIMITS (at the lim
 
   it('options cannot go past the wire limits: maxEventBytes and batch sizes', () => {
     const odp = { apiKey: 'k', apiHost: 'http://h' };
-    expect(() => createOdpClient({ odp, maxEventBytes: L.maxEventBytes, batchSize: L.maxEventsPerRequest })).not.toThrow();
+    expect(() =>
+      createOdpClient({ odp, maxEventBytes: L.maxEventBytes, batchSize: L.maxEventsPerRequest }),
+    ).not.toThrow();
     expect(() => createOdpClient({ odp, maxEventBytes: L.maxEventBytes + 1 })).toThrow(
       `odpkit: option maxEventBytes must be a finite number between 64 and ${L.maxEventBytes} (got ${L.maxEventBytes + 1})`,
     );

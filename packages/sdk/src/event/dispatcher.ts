@@ -197,7 +197,8 @@ export class Dispatcher {
     }
     const queued = this.queue.removeAll();
     const reason = `not delivered: ${why} while it was still queued`;
-    for (const e of queued) this.settle(e.seq, e.bytes, 'failed', 'shutdown_timeout', reason, undefined, { attempts: 0 });
+    for (const e of queued)
+      this.settle(e.seq, e.bytes, 'failed', 'shutdown_timeout', reason, undefined, { attempts: 0 });
     const count = deliveries.reduce((n, d) => n + d.batch.seqs.length, queued.length);
     if (count > 0) this.logger.error(`${count} event(s) not delivered: ${why}`);
   }
@@ -264,7 +265,14 @@ export class Dispatcher {
     const o = this.o;
     const url = `${target.apiHost}/v3/events`;
     const headers = { 'content-type': 'application/json', 'x-api-key': target.apiKey };
-    const d: Delivery = { batch: first, attempts: 0, lastError: undefined, abandoned: false, timer: undefined, wake: undefined };
+    const d: Delivery = {
+      batch: first,
+      attempts: 0,
+      lastError: undefined,
+      abandoned: false,
+      timer: undefined,
+      wake: undefined,
+    };
     this.active.add(d);
     let retries = 0;
     for (;;) {

@@ -153,7 +153,8 @@ export class EventQueue {
   removeAll(): Array<{ seq: number; bytes: number }> {
     const r = this.rec;
     const removed: Array<{ seq: number; bytes: number }> = [];
-    for (let i = this.head; i < this.tail; i++) removed.push({ seq: r[i * STRIDE + SEQ]!, bytes: r[i * STRIDE + LEN]! });
+    for (let i = this.head; i < this.tail; i++)
+      removed.push({ seq: r[i * STRIDE + SEQ]!, bytes: r[i * STRIDE + LEN]! });
     this.tail = this.head;
     this.release();
     return removed;

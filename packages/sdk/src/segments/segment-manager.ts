@@ -1,7 +1,7 @@
+import type { Logger } from '../types.js';
 import { isGraphqlName, segmentsQueryBody } from './graphql-query.js';
 import { LruCache } from './lru-cache.js';
 import { parseSegmentsResponse } from './parse-response.js';
-import type { Logger } from '../types.js';
 import type { SegmentsResult } from './result.js';
 
 /** What a segments fetch needs from the ODP configuration. */
