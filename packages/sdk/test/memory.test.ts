@@ -16,13 +16,14 @@ interface Measure {
 }
 
 /** Runs the child in its own process (clean heap, --expose-gc) and returns what it measured. */
-function measure(keep: boolean, clients: number): Promise<Measure> {
+function measure(keep: boolean, clients: number, mode = 'odp'): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--expose-gc', child], {
       env: {
         ...process.env,
         ODPKIT_DIST: pathToFileURL(distEsm).href,
         CLIENTS: String(clients),
+        MODE: mode,
         KEEP: keep ? '1' : '0',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -49,6 +50,13 @@ describe('memory held by clients (built dist, child process with --expose-gc)', 
     expect(kept).toMatchObject({ sent: CLIENTS, kept: CLIENTS });
     expect(dropped).toMatchObject({ sent: CLIENTS, kept: 0 });
     // Generous: a dropped client may leave a little behind (compiled code, pools), but less than half a client.
+    expect(grown(dropped)).toBeLessThan(grown(kept) / 2);
+  }, 60_000);
+
+  it('clients configured from a datafile URL are not kept alive by their poll timers', async () => {
+    const kept = await measure(true, 300, 'datafileUrl');
+    const dropped = await measure(false, 300, 'datafileUrl');
+    expect(dropped).toMatchObject({ sent: 300, kept: 0 });
     expect(grown(dropped)).toBeLessThan(grown(kept) / 2);
   }, 60_000);
 

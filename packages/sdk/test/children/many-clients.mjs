@@ -7,9 +7,18 @@ const { createOdpClient } = await import(process.env.ODPKIT_DIST);
 const count = Number(process.env.CLIENTS);
 const keep = process.env.KEEP === '1';
 
+// MODE=datafileUrl: each client is configured from a datafile URL (and so has a poll timer) instead of odp.
+const fromDatafile = process.env.MODE === 'datafileUrl';
+const datafile = (host) =>
+  JSON.stringify({ version: '4', integrations: [{ key: 'odp', host, publicKey: 'pk' }], audiences: [] });
+
 const server = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end(datafile(url));
+      return;
+    }
     // Connection: close, so no idle keep-alive socket outlives its client: what is measured is the SDK alone.
     res.writeHead(202, { 'content-type': 'application/json', connection: 'close' }).end('{}');
   });
@@ -38,7 +47,8 @@ const allSent = new Promise((resolve) => {
 });
 const kept = [];
 for (let i = 0; i < count; i++) {
-  const client = createOdpClient({ odp: { apiKey: 'pk', apiHost: url }, logLevel: 'silent', flushInterval: 10 });
+  const source = fromDatafile ? { datafileUrl: `${url}/datafile.json` } : { odp: { apiKey: 'pk', apiHost: url } };
+  const client = createOdpClient({ ...source, logLevel: 'silent', flushInterval: 10 });
   client.on('event', (o) => {
     if (o.status === 'sent' && ++sent === count) done();
   });
