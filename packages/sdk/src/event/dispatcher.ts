@@ -187,12 +187,13 @@ export class Dispatcher {
     this.active.clear();
     for (const d of deliveries) {
       d.abandoned = true;
-      if (d.timer !== undefined) clearTimeout(d.timer);
+      const waiting = d.timer !== undefined;
+      if (waiting) clearTimeout(d.timer);
       d.wake?.();
-      const reason =
-        d.lastError === undefined
-          ? `not delivered: ${why} while its request was in flight (the server may still have received it)`
-          : `not delivered: ${why} while waiting to retry; last attempt: ${d.lastError}`;
+      const last = d.lastError === undefined ? '' : `; last attempt: ${d.lastError}`;
+      const reason = waiting
+        ? `not delivered: ${why} while waiting to retry${last}`
+        : `not delivered: ${why} while its request was in flight (the server may still have received it)${last}`;
       this.settleBatch(d.batch, 'failed', 'shutdown_timeout', reason, { attempts: d.attempts });
     }
     const queued = this.queue.removeAll();
