@@ -239,8 +239,7 @@ export class Dispatcher {
       // More events are already waiting for a free slot: carrying them in this request delays none of them and
       // saves a request each (the per-request cost dominates the SDK's CPU). Only whole events, under the byte cap.
       if (n === batchSize && n < maxBatchSize && q.length > n) {
-        let bytes = 0;
-        for (let i = 0; i < n; i++) bytes += q.bytesAt(i) + 1;
+        let bytes = size - 1; // the events and their separators, without the brackets
         while (n < maxBatchSize && q.targetAt(n) === target && bytes + q.bytesAt(n) + 1 <= MAX_COALESCED_BODY_BYTES) {
           bytes += q.bytesAt(n) + 1;
           n++;
