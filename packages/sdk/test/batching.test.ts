@@ -1,4 +1,5 @@
 import { createFetchTransport } from '@odpkit/sdk';
+import { WIRE_LIMITS } from '@odpkit/sdk/limits';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientFor } from './helpers/client.js';
 import { type Sink, startSink } from './helpers/sink.js';
@@ -98,6 +99,17 @@ describe('batching', () => {
     } finally {
       await slow.close();
     }
+  });
+
+  it("keeps every request under the server's body limit, even when batchSize events of the largest size would not", async () => {
+    const { client } = clientFor(sink, { batchSize: 100, maxInFlight: 1 });
+    // 80 events of about 60 kB: one batch of all of them would be about 4.8 MB, over maxBodyBytes (4 MiB).
+    for (let i = 0; i < 80; i++)
+      client.sendOdpEvent('big', { vuid: `v${i}` }, undefined, { blob: 'x'.repeat(60_000), i });
+    expect((await client.close()).sent).toBe(80);
+    expect(sink.events).toHaveLength(80);
+    expect(sink.requests.length).toBeGreaterThan(1);
+    for (const r of sink.requests) expect(Buffer.byteLength(r.body)).toBeLessThanOrEqual(WIRE_LIMITS.maxBodyBytes);
   });
 
   describe('backlog', () => {
