@@ -3,6 +3,9 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/index.ts', 'src/limits.ts'],
   format: ['esm', 'cjs'],
+  // Each entry self-contained: index.js loads as one file in a browser even though it shares limits.ts with the
+  // limits entry (a shared chunk would be a second file to serve).
+  splitting: false,
   dts: true,
   clean: true,
   sourcemap: true,

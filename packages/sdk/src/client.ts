@@ -10,13 +10,15 @@ import { createLogger } from './logger.js';
 import { OdpConfigError, type ResolvedOptions, resolveOptions } from './options.js';
 import { defaultTransport } from './platform/default-transport.js';
 import { onProcessExit } from './platform/exit-hook.js';
+import { unrefTimeout } from './platform/timers.js';
 import type { SegmentsResult } from './segments/result.js';
 import { SegmentManager } from './segments/segment-manager.js';
 import { OdpUserContext } from './segments/user-context.js';
 import { userKeyFor } from './segments/user-key.js';
 import type {
   DeliverySummary,
-  KeyValues,
+  FlushOptions,
+  KeyValuesOf,
   Logger,
   OdpClient,
   OdpClientOptions,
@@ -41,8 +43,8 @@ export function createOdpClient(options: OdpClientOptions): OdpClient {
 
 /**
  * The facade: it only routes. Building and validating is in event/build-event, bounds and delivery in
- * event/dispatcher, outcomes and summaries in event/outcomes, configuration in config/. Segments (issue 4) will
- * subscribe to the same ConfigHolder and share the transport and logger.
+ * event/dispatcher, outcomes and summaries in event/outcomes, configuration in config/. Segments subscribe to the
+ * same ConfigHolder and share the transport and logger.
  */
 class OdpClientImpl implements OdpClient {
   private readonly logger: Logger;
@@ -54,7 +56,11 @@ class OdpClientImpl implements OdpClient {
   private readonly poller: DatafilePoller | undefined;
   private readonly segments: SegmentManager;
   private readonly maxEventBytes: number;
-  private readonly unregisterExit: () => void;
+  private readonly flushTimeout: number;
+  /** Set while the client holds events: the process-exit hook then reaches it (see platform/exit-hook). */
+  private unregisterExit: (() => void) | undefined;
+  /** What `config` hands out: a frozen copy, so no caller can change the client's own state. */
+  private publicConfig: OdpConfigState;
   private closing: Promise<DeliverySummary> | undefined;
   /** Refusals for a client-wide reason (closed, not integrated) are logged once each, not once per event. */
   private readonly loggedOnce = new Set<OutcomeCode>();
@@ -64,16 +70,26 @@ class OdpClientImpl implements OdpClient {
     this.ownsTransport = o.transport === undefined;
     this.transport = o.transport ?? defaultTransport(o.maxInFlight);
     this.maxEventBytes = o.maxEventBytes;
+    this.flushTimeout = o.flushTimeout;
+    this.publicConfig = this.holder.state;
     this.ledger = new OutcomeLedger(this.logger);
-    this.dispatcher = new Dispatcher(o, this.transport, this.ledger, this.logger);
+    this.dispatcher = new Dispatcher(o, this.transport, this.ledger, this.logger, (busy) => {
+      if (busy) this.unregisterExit ??= onProcessExit(this);
+      else {
+        this.unregisterExit?.();
+        this.unregisterExit = undefined;
+      }
+    });
     this.segments = new SegmentManager({
       post: (r) =>
         this.transport.request({ method: 'POST', url: r.url, headers: r.headers, body: r.body, timeout: r.timeoutMs }),
       cacheSize: o.segmentsCacheSize,
       cacheTimeoutMs: o.segmentsCacheTimeout,
       requestTimeoutMs: o.segmentsRequestTimeout,
+      logger: this.logger,
     });
     this.holder.subscribe((next) => {
+      this.publicConfig = frozenCopy(next);
       this.loggedOnce.delete('not_integrated');
       this.dispatcher.onConfig(next);
       // Answers cached under another key, host or segment list may no longer be true.
@@ -106,15 +122,19 @@ class OdpClientImpl implements OdpClient {
       });
       this.poller.start();
     }
-    this.unregisterExit = onProcessExit({ onBeforeExit: () => this.onBeforeExit() });
   }
 
   get config(): OdpConfigState {
-    return this.holder.state;
+    return this.publicConfig;
   }
 
-  sendOdpEvent(action: string, identifiers: KeyValues<string>, type?: string, data?: KeyValues<OdpDataValue>): void;
-  sendOdpEvent(event: SendOdpEventInput): void;
+  sendOdpEvent<I extends object, D extends object>(
+    action: string,
+    identifiers: I & KeyValuesOf<I, string>,
+    type?: string | null,
+    data?: (D & KeyValuesOf<D, OdpDataValue>) | null,
+  ): void;
+  sendOdpEvent<I extends object, D extends object>(event: SendOdpEventInput<I, D>): void;
   sendOdpEvent(first: unknown, identifiers?: unknown, type?: unknown, data?: unknown): void {
     let seq = 0;
     try {
@@ -141,7 +161,7 @@ class OdpClientImpl implements OdpClient {
     }
   }
 
-  identifyUser(identifiers: KeyValues<string | null | undefined>): void {
+  identifyUser<I extends object>(identifiers: I & KeyValuesOf<I, string | null | undefined>): void {
     let seq = 0;
     try {
       seq = this.ledger.begin();
@@ -257,24 +277,62 @@ class OdpClientImpl implements OdpClient {
     if (event === 'event') this.ledger.off(listener);
   }
 
-  async flush(): Promise<DeliverySummary> {
+  flush(options?: FlushOptions): Promise<DeliverySummary> {
+    const timeout = this.timeoutOf('flush', options);
     const upTo = this.ledger.lastSeq;
-    const summary = this.ledger.closeWindow();
-    await this.settleHeldEvents('flush() could not wait any longer');
+    const closed = this.ledger.closeWindow();
     this.dispatcher.drainThrough(upTo);
-    return summary;
+    void this.settleHeldEvents('flush() could not wait any longer');
+    if (timeout === undefined) return closed.summary;
+    // Stopping the wait changes nothing for the events: they keep going and are counted when they settle.
+    const timer = unrefTimeout(
+      () => this.ledger.expire(closed, `still being delivered when flush() stopped waiting after ${timeout} ms`),
+      timeout,
+    );
+    return closed.summary.finally(() => clearTimeout(timer));
   }
 
-  close(): Promise<DeliverySummary> {
+  close(options?: FlushOptions): Promise<DeliverySummary> {
     this.closing ??= (async () => {
-      const summary = await this.flush();
+      const timeout = this.timeoutOf('close', options);
+      const upTo = this.ledger.lastSeq;
+      const closed = this.ledger.closeWindow();
+      this.dispatcher.drainThrough(upTo);
+      void this.settleHeldEvents('close() could not wait any longer');
+      // Ref'd: an application awaiting close() gets its summary even if nothing else keeps the process alive.
+      const timer =
+        timeout === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.ledger.markTimedOut(closed);
+              this.dispatcher.abandonAll(`close() timed out after ${timeout} ms`);
+            }, timeout);
+      const summary = await closed.summary;
+      if (timer !== undefined) clearTimeout(timer);
       this.dispatcher.stop();
       this.poller?.stop();
-      this.unregisterExit();
+      this.unregisterExit?.();
+      this.unregisterExit = undefined;
+      // Releasing the pool also ends any request still in flight after a timeout.
       if (this.ownsTransport) this.transport.close?.();
       return summary;
     })();
     return this.closing;
+  }
+
+  /** The timeout in ms (undefined: wait as long as it takes). Methods never throw, so a bad value is logged. */
+  private timeoutOf(method: 'flush' | 'close', options: FlushOptions | undefined): number | undefined {
+    const t = (options as { timeout?: unknown } | undefined)?.timeout;
+    let ms = this.flushTimeout;
+    if (t !== undefined) {
+      if (typeof t === 'number' && t >= 0 && !Number.isNaN(t)) ms = t;
+      else
+        this.logger.error(
+          `${method}({ timeout }) must be a number of ms ≥ 0 (got ${describeValue(t)}); using flushTimeout (${ms} ms)`,
+        );
+    }
+    // setTimeout cannot wait longer than 2^31-1 ms (it would fire at once): beyond that, wait without a timer.
+    return ms > MAX_TIMER_MS ? undefined : ms;
   }
 
   /**
@@ -292,7 +350,8 @@ class OdpClientImpl implements OdpClient {
     }
   }
 
-  private onBeforeExit(): void {
+  /** Called by the process-exit hook (Node "beforeExit"); not part of the public interface. */
+  onBeforeExit(): void {
     if (this.holder.state.state === 'pending' && this.dispatcher.hasHeldEvents) {
       // No fetch is in flight (it would have kept the process alive), so the configuration is not coming in time.
       this.dispatcher.failHeld(
@@ -300,7 +359,7 @@ class OdpClientImpl implements OdpClient {
         `ODP configuration unavailable (the process is exiting): ${this.poller?.lastError ?? 'no configuration'}`,
       );
     }
-    if (!this.dispatcher.idle) this.dispatcher.onProcessExit();
+    if (!this.dispatcher.idle) this.dispatcher.onProcessExit(this.flushTimeout);
   }
 
   private accept(seq: number, built: ReturnType<typeof buildEvent>): void {
@@ -329,6 +388,13 @@ class OdpClientImpl implements OdpClient {
     }
     this.ledger.settle(seq, 'rejected', code, reason);
   }
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function frozenCopy(state: OdpConfigState): OdpConfigState {
+  if (state.state !== 'integrated') return Object.freeze({ ...state });
+  return Object.freeze({ ...state, segmentsToCheck: Object.freeze([...state.segmentsToCheck]) });
 }
 
 function errorText(err: unknown): string {

@@ -1,4 +1,7 @@
-import type { Logger, LogLevel, OdpClientOptions, Transport } from './types.js';
+import { normaliseHost, normaliseHttpUrl } from './config/http-url.js';
+import { nearestName } from './config/nearest-name.js';
+import { WIRE_LIMITS } from './limits.js';
+import type { DirectOdpConfig, Logger, LogLevel, OdpClientOptions, Transport } from './types.js';
 
 /** Thrown by createOdpClient for options that cannot work; a programming error is reported at once, not at send time. */
 export class OdpConfigError extends Error {
@@ -21,6 +24,7 @@ export interface ResolvedOptions {
   maxQueueBytes: number;
   maxEventBytes: number;
   maxInFlight: number;
+  flushTimeout: number;
   segmentsCacheSize: number;
   segmentsCacheTimeout: number;
   segmentsRequestTimeout: number;
@@ -35,21 +39,62 @@ export const DEFAULTS = {
   maxBatchSize: 500,
   flushInterval: 1000,
   requestTimeout: 10_000,
-  maxRetries: 3,
+  // Retries are bounded by the queue (maxQueueSize, maxQueueBytes), by flushTimeout at close() and at process exit,
+  // not by a count: a count small enough to matter runs out within seconds of a server restart.
+  maxRetries: Number.POSITIVE_INFINITY,
   retryBaseDelay: 200,
-  retryMaxDelay: 30_000,
+  // Each wait is capped, so once the server is back the events leave within this time (plus one request).
+  retryMaxDelay: 10_000,
+  flushTimeout: 10_000,
   // 100,000 typical events (~300 bytes each) sent in a tight loop must fit with room to spare.
   maxQueueSize: 250_000,
   maxQueueBytes: 64 * 1024 * 1024,
-  maxEventBytes: 64 * 1024,
+  maxEventBytes: WIRE_LIMITS.maxEventBytes,
   maxInFlight: 4,
   // The official SDKs' segment cache: 10,000 users for 10 minutes.
   segmentsCacheSize: 10_000,
   segmentsCacheTimeout: 600_000,
 } as const;
 
-// The ODP-compatible server accepts at most 1,000 events per request.
-const SERVER_MAX_EVENTS = 1000;
+const SERVER_MAX_EVENTS = WIRE_LIMITS.maxEventsPerRequest;
+
+/** Every option name, so that a misspelt one is an error instead of being ignored (the compiler checks the list). */
+const OPTION_NAMES: Record<keyof OdpClientOptions, true> = {
+  datafile: true,
+  datafileUrl: true,
+  datafilePollInterval: true,
+  odp: true,
+  batchSize: true,
+  maxBatchSize: true,
+  flushInterval: true,
+  requestTimeout: true,
+  maxRetries: true,
+  retryBaseDelay: true,
+  retryMaxDelay: true,
+  flushTimeout: true,
+  maxQueueSize: true,
+  maxQueueBytes: true,
+  maxEventBytes: true,
+  maxInFlight: true,
+  segmentsCacheSize: true,
+  segmentsCacheTimeout: true,
+  segmentsRequestTimeout: true,
+  logger: true,
+  logLevel: true,
+  transport: true,
+};
+const ODP_NAMES: Record<keyof DirectOdpConfig, true> = { apiKey: true, apiHost: true, segmentsToCheck: true };
+
+function rejectUnknownNames(where: string, given: object, known: Record<string, true>): void {
+  const names = Object.keys(known);
+  for (const name of Object.keys(given)) {
+    if (Object.hasOwn(known, name)) continue;
+    const near = nearestName(name, names);
+    throw new OdpConfigError(
+      `odpkit: unknown option ${where}${name}${near === undefined ? ` (known: ${names.map((n) => where + n).join(', ')})` : `; did you mean ${where}${near}?`}`,
+    );
+  }
+}
 
 const LEVELS = new Set(['debug', 'info', 'warn', 'error', 'silent']);
 
@@ -76,17 +121,24 @@ function int(opts: OdpClientOptions, name: keyof OdpClientOptions, fallback: num
   return v;
 }
 
-function httpUrl(name: string, v: unknown): string {
-  if (typeof v !== 'string' || !/^https?:\/\/[^/]/i.test(v)) {
-    throw new OdpConfigError(`odpkit: ${name} must be an http(s) URL (got ${JSON.stringify(v)})`);
-  }
-  return v;
+function httpUrl(name: string, v: unknown, normalise: (v: unknown) => string | undefined): string {
+  const url = normalise(v);
+  if (url === undefined) throw new OdpConfigError(`odpkit: ${name} must be an http(s) URL (got ${JSON.stringify(v)})`);
+  return url;
+}
+
+/** maxRetries: a count, or Infinity (the default) for "until delivered or shut down". */
+function retries(opts: OdpClientOptions): number {
+  const v = opts.maxRetries;
+  if (v === undefined || v === null || v === Number.POSITIVE_INFINITY) return DEFAULTS.maxRetries;
+  return int(opts, 'maxRetries', 0, 0);
 }
 
 export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOptions {
   if (opts === null || typeof opts !== 'object') {
     throw new OdpConfigError('odpkit: createOdpClient needs an options object with datafile, datafileUrl or odp');
   }
+  rejectUnknownNames('', opts, OPTION_NAMES);
   const given = (['datafile', 'datafileUrl', 'odp'] as const).filter((k) => opts[k] !== undefined && opts[k] !== null);
   if (given.length !== 1) {
     throw new OdpConfigError(
@@ -103,7 +155,7 @@ export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOpti
   } else if (given[0] === 'datafileUrl') {
     source = {
       kind: 'datafileUrl',
-      url: httpUrl('datafileUrl', opts.datafileUrl),
+      url: httpUrl('datafileUrl', opts.datafileUrl, normaliseHttpUrl),
       pollInterval: num(opts, 'datafilePollInterval', DEFAULTS.datafilePollInterval, 1),
     };
   } else {
@@ -111,6 +163,7 @@ export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOpti
     if (typeof o !== 'object' || typeof o.apiKey !== 'string' || o.apiKey === '') {
       throw new OdpConfigError('odpkit: odp.apiKey must be a non-empty string');
     }
+    rejectUnknownNames('odp.', o, ODP_NAMES);
     const seg = o.segmentsToCheck ?? [];
     if (!Array.isArray(seg) || seg.some((s) => typeof s !== 'string')) {
       throw new OdpConfigError('odpkit: odp.segmentsToCheck must be an array of strings');
@@ -118,7 +171,7 @@ export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOpti
     source = {
       kind: 'direct',
       apiKey: o.apiKey,
-      apiHost: httpUrl('odp.apiHost', o.apiHost).replace(/\/+$/, ''),
+      apiHost: httpUrl('odp.apiHost', o.apiHost, normaliseHost),
       segmentsToCheck: [...new Set(seg as string[])],
     };
   }
@@ -146,13 +199,14 @@ export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOpti
     maxBatchSize,
     flushInterval,
     requestTimeout: num(opts, 'requestTimeout', DEFAULTS.requestTimeout, 1),
-    maxRetries: int(opts, 'maxRetries', DEFAULTS.maxRetries, 0, 100),
+    maxRetries: retries(opts),
     retryBaseDelay: num(opts, 'retryBaseDelay', DEFAULTS.retryBaseDelay, 0),
     retryMaxDelay: num(opts, 'retryMaxDelay', DEFAULTS.retryMaxDelay, 0),
     maxQueueSize: int(opts, 'maxQueueSize', DEFAULTS.maxQueueSize, 1),
     maxQueueBytes: int(opts, 'maxQueueBytes', DEFAULTS.maxQueueBytes, 1),
-    maxEventBytes: int(opts, 'maxEventBytes', DEFAULTS.maxEventBytes, 64),
+    maxEventBytes: int(opts, 'maxEventBytes', DEFAULTS.maxEventBytes, 64, WIRE_LIMITS.maxEventBytes),
     maxInFlight: int(opts, 'maxInFlight', DEFAULTS.maxInFlight, 1, 256),
+    flushTimeout: num(opts, 'flushTimeout', DEFAULTS.flushTimeout, 0),
     segmentsCacheSize: int(opts, 'segmentsCacheSize', DEFAULTS.segmentsCacheSize, 0),
     segmentsCacheTimeout: num(opts, 'segmentsCacheTimeout', DEFAULTS.segmentsCacheTimeout, 0),
     segmentsRequestTimeout: num(

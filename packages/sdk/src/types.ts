@@ -11,14 +11,31 @@ export interface OdpEvent {
 
 export type OdpDataValue = string | number | boolean | null;
 
-/** A plain object or a Map: both are accepted wherever identifiers or data are expected. */
-export type KeyValues<V> = Record<string, V> | Map<string, V>;
+/**
+ * An object whose every property holds a V. Unlike `Record<string, V>`, an `interface` satisfies it (interfaces have
+ * no implicit index signature), so `interface Purchase { item: string; price: number }` can be passed as data.
+ */
+export type FieldsOf<T, V> = { readonly [K in keyof T]: V };
 
-export interface SendOdpEventInput {
+/**
+ * What identifiers or data of type T must look like: a Map with string keys and V values, or an object (plain or
+ * interface-typed) whose properties are all V. Parameters are typed `I & KeyValuesOf<I, V>`: I is inferred from the
+ * argument as it is, then each of its properties is checked against V.
+ */
+export type KeyValuesOf<T, V> = T extends ReadonlyMap<unknown, unknown> ? ReadonlyMap<string, V> : FieldsOf<T, V>;
+
+/** A plain object or a Map: both are accepted wherever identifiers or data are expected. */
+export type KeyValues<V> = { readonly [key: string]: V } | ReadonlyMap<string, V>;
+
+type DefaultIdentifiers = Record<string, string>;
+type DefaultData = Record<string, OdpDataValue>;
+
+/** The object form of sendOdpEvent. */
+export interface SendOdpEventInput<I extends object = DefaultIdentifiers, D extends object = DefaultData> {
   action: string;
-  identifiers: KeyValues<string>;
-  type?: string;
-  data?: KeyValues<OdpDataValue>;
+  identifiers: I & KeyValuesOf<I, string>;
+  type?: string | null;
+  data?: (D & KeyValuesOf<D, OdpDataValue>) | null;
 }
 
 export type EventStatus = 'rejected' | 'sent' | 'failed' | 'dropped';
@@ -33,7 +50,9 @@ export type EventStatus = 'rejected' | 'sent' | 'failed' | 'dropped';
  * - queue_full_count / queue_full_bytes: the queue bound of that name was reached
  * - accepted: the server answered 2xx
  * - http_error: a non-retryable HTTP status (e.g. 400, 401, 413); `detail` carries the server's detail
- * - retries_exhausted: every attempt failed with a retryable error
+ * - retries_exhausted: every attempt allowed by maxRetries failed with a retryable error
+ * - shutdown_timeout: close() or process exit stopped waiting (flushTimeout or the timeout given) before the event
+ *   was delivered; the reason says what was last tried
  */
 export type OutcomeCode =
   | 'invalid_event'
@@ -45,7 +64,8 @@ export type OutcomeCode =
   | 'queue_full_bytes'
   | 'accepted'
   | 'http_error'
-  | 'retries_exhausted';
+  | 'retries_exhausted'
+  | 'shutdown_timeout';
 
 export interface EventOutcome {
   status: EventStatus;
@@ -70,7 +90,17 @@ export interface OutcomeCounts {
 }
 
 export interface DeliverySummary extends OutcomeCounts {
-  /** Count of not-sent events per reason text, e.g. { "HTTP 400: …": 3, "queue full: maxQueueSize (5 events) reached": 2 }. */
+  /**
+   * Events of this window still on their way when flush() stopped waiting (its timeout passed). They keep being
+   * delivered and are counted in a later summary. Always 0 from close(): it settles every event.
+   */
+  pending: number;
+  /** Whether the timeout passed before every event of the window had settled. */
+  timedOut: boolean;
+  /**
+   * Count of not-sent events per reason text, e.g. { "HTTP 400: …": 3, "queue full: maxQueueSize (5 events) reached": 2 }.
+   * Pending events are listed here too, under the reason they are still waiting.
+   */
   reasons: Record<string, number>;
   /** Counts since the client was created (the top-level counts cover only this flush/close window). */
   totals: OutcomeCounts;
@@ -85,6 +115,12 @@ export interface TransportRequest {
   body?: string | Uint8Array;
   /** Milliseconds for the whole exchange; the transport rejects when it passes. */
   timeout: number;
+  /**
+   * True for event batches: the request should not keep a process alive by itself (on Node, unref its socket and
+   * timer). The SDK holds the process open at exit while events are in flight, with a deadline, so a server that
+   * never answers cannot keep it alive forever. Requests whose answer the application awaits leave it unset.
+   */
+  unref?: boolean;
 }
 
 export interface TransportResponse {
@@ -98,6 +134,28 @@ export interface TransportResponse {
  * The only seam between the SDK and the network. Reject (never resolve) for network errors and timeouts;
  * resolve with any HTTP status, including 4xx/5xx.
  */
+/** What flush() and close() accept. */
+export interface FlushOptions {
+  /**
+   * ms to wait for delivery. Default: the flushTimeout option (10 s). flush() then resolves with what is still
+   * pending; close() fails what is left with `shutdown_timeout`, so every event is reported.
+   */
+  timeout?: number;
+}
+
+/**
+ * The part of `fetch` the fetch transport uses, declared here so the type declarations need neither the DOM lib nor
+ * @types/node: the global fetch of browsers, Deno, Bun, workers and Node ≥ 18 all fit.
+ */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: Uint8Array | string; signal?: unknown },
+) => Promise<{
+  status: number;
+  text(): Promise<string>;
+  headers: { forEach(callback: (value: string, name: string) => void): void };
+}>;
+
 export interface Transport {
   request(req: TransportRequest): Promise<TransportResponse>;
   /** Release pooled connections. Called by close(). */
@@ -139,12 +197,20 @@ export interface OdpClientOptions {
   flushInterval?: number;
   /** ms for one HTTP exchange. Default 10_000. */
   requestTimeout?: number;
-  /** Retries after the first attempt. Default 3. */
+  /**
+   * Retries after the first attempt. Default Infinity: a batch is retried until it is delivered, fails for good
+   * (a non-retryable status) or close()/process exit stops waiting; the queue bounds limit what an outage holds.
+   */
   maxRetries?: number;
   /** First backoff delay in ms (doubles per retry, with jitter). Default 200. */
   retryBaseDelay?: number;
-  /** Cap in ms for a backoff delay and for an honoured Retry-After. Default 30_000. */
+  /** Cap in ms for a backoff delay and for an honoured Retry-After. Default 10_000. */
   retryMaxDelay?: number;
+  /**
+   * ms that flush() and close() wait for delivery when no timeout is given, and that the SDK keeps a Node process
+   * alive at exit to deliver what is left. Default 10_000.
+   */
+  flushTimeout?: number;
   /** Events accepted but not yet delivered or failed. Default 250_000. */
   maxQueueSize?: number;
   /** Serialized bytes of those events. Default 64 MiB. */
@@ -169,14 +235,22 @@ export interface OdpClientOptions {
 export type OutcomeListener = (outcome: EventOutcome) => void;
 
 export interface OdpClient {
-  sendOdpEvent(action: string, identifiers: KeyValues<string>, type?: string, data?: KeyValues<OdpDataValue>): void;
-  sendOdpEvent(event: SendOdpEventInput): void;
-  identifyUser(identifiers: KeyValues<string | null | undefined>): void;
+  /** Note the order: action, identifiers, type, data (the official JavaScript SDK puts type second). */
+  sendOdpEvent<I extends object, D extends object = DefaultData>(
+    action: string,
+    identifiers: I & KeyValuesOf<I, string>,
+    type?: string | null,
+    data?: (D & KeyValuesOf<D, OdpDataValue>) | null,
+  ): void;
+  sendOdpEvent<I extends object, D extends object = DefaultData>(event: SendOdpEventInput<I, D>): void;
+  identifyUser<I extends object>(identifiers: I & KeyValuesOf<I, string | null | undefined>): void;
   on(event: 'event', listener: OutcomeListener): void;
   off(event: 'event', listener: OutcomeListener): void;
-  flush(): Promise<DeliverySummary>;
-  close(): Promise<DeliverySummary>;
-  /** The current ODP configuration as the client understands it. */
+  /** Sends every partial batch now and resolves once they settled, or when the timeout passes (see FlushOptions). */
+  flush(options?: FlushOptions): Promise<DeliverySummary>;
+  /** Flushes (within the timeout), reports what could not be delivered, then stops timers and polling. */
+  close(options?: FlushOptions): Promise<DeliverySummary>;
+  /** A frozen copy of the current ODP configuration as the client understands it. */
   readonly config: OdpConfigState;
   /**
    * The segments (of the configuration's segments to check) a user qualifies for. A string is a user id, asked

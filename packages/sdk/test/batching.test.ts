@@ -1,3 +1,5 @@
+import { createFetchTransport } from '@odpkit/sdk';
+import { WIRE_LIMITS } from '@odpkit/sdk/limits';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientFor } from './helpers/client.js';
 import { type Sink, startSink } from './helpers/sink.js';
@@ -74,6 +76,40 @@ describe('batching', () => {
     } finally {
       await slow.close();
     }
+  });
+
+  it('holds maxInFlight through the fetch transport, where no agent socket limit stands behind it', async () => {
+    // Each answer waits a little, so that requests a dispatcher ignoring maxInFlight sent together overlap. On Node
+    // the default transport's Agent (maxSockets = maxInFlight) would hide that; fetch in browsers and edge runtimes
+    // has no such backstop, so this counts what the server sees through fetch.
+    const slow = await startSink({
+      respond: async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        return { status: 202 };
+      },
+    });
+    try {
+      const transport = createFetchTransport();
+      const { client } = clientFor(slow, { batchSize: 1, flushInterval: 0, maxInFlight: 3, transport });
+      for (let i = 0; i < 40; i++) client.sendOdpEvent('a', { vuid: `v${i}` });
+      expect((await client.close()).sent).toBe(40);
+      expect(slow.inFlight.max).toBeLessThanOrEqual(3);
+      // And the bound is used, not just respected: three requests did overlap.
+      expect(slow.inFlight.max).toBe(3);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("keeps every request under the server's body limit, even when batchSize events of the largest size would not", async () => {
+    const { client } = clientFor(sink, { batchSize: 100, maxInFlight: 1 });
+    // 80 events of about 60 kB: one batch of all of them would be about 4.8 MB, over maxBodyBytes (4 MiB).
+    for (let i = 0; i < 80; i++)
+      client.sendOdpEvent('big', { vuid: `v${i}` }, undefined, { blob: 'x'.repeat(60_000), i });
+    expect((await client.close()).sent).toBe(80);
+    expect(sink.events).toHaveLength(80);
+    expect(sink.requests.length).toBeGreaterThan(1);
+    for (const r of sink.requests) expect(Buffer.byteLength(r.body)).toBeLessThanOrEqual(WIRE_LIMITS.maxBodyBytes);
   });
 
   describe('backlog', () => {

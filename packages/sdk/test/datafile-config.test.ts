@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => sink.close());
 
-describe('configuration from the shared datafile fixtures', () => {
+describe('configuration from the datafile fixtures', () => {
   it('odp-integrated.json: integrated, fixture key, segments in first-seen order; events reach the host', async () => {
     expect(odpConfigFromDatafile(fixtureDatafile('odp-integrated.json'))).toEqual({
       state: 'integrated',

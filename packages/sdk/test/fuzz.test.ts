@@ -92,6 +92,34 @@ function garbage(r: () => number, depth = 0): unknown {
   }
 }
 
+/** Random identifiers within the rules: 1 to 5 keys, non-empty string values (some multi-byte). */
+function validIdentifiers(r: () => number): Record<string, string> {
+  const out: Record<string, string> = {};
+  const n = 1 + Math.floor(r() * 5);
+  for (let k = 0; k < n; k++) out[`id_${k}`] = `v${Math.floor(r() * 1e9)}${r() < 0.3 ? 'é😀' : ''}`;
+  return out;
+}
+
+/** Random data within the rules: strings, finite numbers (safe integers and fractions), booleans and null. */
+function validData(r: () => number): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  const n = Math.floor(r() * 6);
+  for (let k = 0; k < n; k++) {
+    const pick = Math.floor(r() * 5);
+    out[`d_${k}`] =
+      pick === 0
+        ? 'x'.repeat(Math.floor(r() * 300))
+        : pick === 1
+          ? Math.floor((r() - 0.5) * Number.MAX_SAFE_INTEGER)
+          : pick === 2
+            ? r() * 1000
+            : pick === 3
+              ? r() < 0.5
+              : null;
+  }
+  return out;
+}
+
 describe('garbage never escapes sendOdpEvent or identifyUser', () => {
   it('5,000 random calls: no throw, every call accounted for exactly once, nothing invalid on the wire', async () => {
     const sink = await startSink();
@@ -99,18 +127,32 @@ describe('garbage never escapes sendOdpEvent or identifyUser', () => {
       const { client, outcomes } = clientFor(sink, { logLevel: 'silent' });
       const r = rng(20261128);
       const calls = 5000;
+      // Every fourth call is valid by construction (random, but within every rule), so the test cannot pass
+      // vacuously by rejecting everything: each of those must reach the wire.
+      const valid = new Set<number>();
       for (let i = 0; i < calls; i++) {
         const args = [garbage(r), garbage(r), garbage(r), garbage(r)];
-        const mode = i % 3;
+        const mode = i % 4;
         expect(() => {
           if (mode === 0) (client.sendOdpEvent as (...a: unknown[]) => void)(...args);
           else if (mode === 1)
             (client.sendOdpEvent as (e: unknown) => void)({ action: args[0], identifiers: args[1], data: args[3] });
-          else (client.identifyUser as (i: unknown) => void)(args[1]);
+          else if (mode === 2) (client.identifyUser as (i: unknown) => void)(args[1]);
+          else {
+            valid.add(i);
+            client.sendOdpEvent(`act_${i}`, validIdentifiers(r), r() < 0.5 ? undefined : 'custom', {
+              ...validData(r),
+              fuzz_valid: i,
+            });
+          }
         }).not.toThrow();
       }
       const summary = await client.close();
       expect(summary.sent + summary.rejected + summary.failed + summary.dropped).toBe(calls);
+      expect(valid.size).toBe(calls / 4);
+      expect(summary.sent).toBeGreaterThanOrEqual(valid.size);
+      const arrived = new Set(sink.events.map((e) => e.data.fuzz_valid).filter((v) => v !== undefined));
+      expect(arrived).toEqual(valid);
       expect(outcomes).toHaveLength(calls);
       expect(summary.failed).toBe(0);
       expect(sink.events).toHaveLength(summary.sent);

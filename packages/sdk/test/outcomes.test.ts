@@ -31,6 +31,8 @@ describe('outcomes and summaries', () => {
         failed: 1,
         dropped: 1,
         rejected: 1,
+        pending: 0,
+        timedOut: false,
         reasons: {
           'HTTP 422: no': 1,
           'queue full: maxQueueSize (2 events) reached': 1,

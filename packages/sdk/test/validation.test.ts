@@ -1,3 +1,5 @@
+import { createOdpClient, SDK_VERSION } from '@odpkit/sdk';
+import { WIRE_LIMITS } from '@odpkit/sdk/limits';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor } from './helpers/client.js';
 import { type Sink, startSink } from './helpers/sink.js';
@@ -185,5 +187,149 @@ describe('__proto__ keys', () => {
       `data.__proto__ ${DATA_RULE} (got object)`,
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('wire limits: the same as the server, read from WIRE_LIMITS (at the limit passes, one over is rejected)', () => {
+  const L = WIRE_LIMITS;
+
+  /** Sends one call's arguments and asserts it reached the wire; returns the event as the sink got it. */
+  async function expectSent(args: unknown[], options = {}) {
+    const { client, outcomes } = clientFor(sink, options);
+    const before = sink.events.length;
+    (client.sendOdpEvent as (...a: unknown[]) => void)(...args);
+    await client.close();
+    expect(outcomes.map((o) => [o.status, o.reason])).toEqual([['sent', 'accepted by the server (HTTP 202)']]);
+    return sink.events[before]!;
+  }
+
+  it('action: maxNameLength characters', async () => {
+    expect((await expectSent(['a'.repeat(L.maxNameLength), ID])).action).toHaveLength(L.maxNameLength);
+    await expectRejected(
+      ['a'.repeat(L.maxNameLength + 1), ID],
+      `action is ${L.maxNameLength + 1} characters, over the ${L.maxNameLength}-character limit for action`,
+    );
+  });
+
+  it('type: maxNameLength characters, and a blank type is refused like the server does', async () => {
+    expect((await expectSent(['a', ID, 't'.repeat(L.maxNameLength)])).type).toHaveLength(L.maxNameLength);
+    await expectRejected(
+      ['a', ID, 't'.repeat(L.maxNameLength + 1)],
+      `type is ${L.maxNameLength + 1} characters, over the ${L.maxNameLength}-character limit for type`,
+    );
+    await expectRejected(['a', ID, '  '], 'type must be a non-empty string (got string "  ")');
+  });
+
+  it('identifier keys: maxIdentifierKeyLength characters, not blank', async () => {
+    const atLimit = 'k'.repeat(L.maxIdentifierKeyLength);
+    expect(Object.keys((await expectSent(['a', { [atLimit]: 'v' }])).identifiers)).toEqual([atLimit]);
+    const over = 'k'.repeat(L.maxIdentifierKeyLength + 1);
+    await expectRejected(
+      ['a', { [over]: 'v' }],
+      `identifiers has a key of ${over.length} characters (string of ${over.length} characters), over the ${L.maxIdentifierKeyLength}-character limit for identifier keys`,
+    );
+    await expectRejected(['a', { ' \t': 'v' }], 'identifiers has an empty key (string " \\t")');
+  });
+
+  it('identifiers per event: maxIdentifiersPerEvent, counted after fs_user_id spellings collapse', async () => {
+    const ids = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`id${i}`, 'v']));
+    expect(Object.keys((await expectSent(['a', ids(L.maxIdentifiersPerEvent)])).identifiers)).toHaveLength(
+      L.maxIdentifiersPerEvent,
+    );
+    // Two spellings of fs_user_id with one value are one identifier on the wire.
+    const collapsed = { ...ids(L.maxIdentifiersPerEvent - 1), fs_user_id: 'u', 'FS-USER-ID': 'u' };
+    expect(Object.keys((await expectSent(['a', collapsed])).identifiers)).toHaveLength(L.maxIdentifiersPerEvent);
+    await expectRejected(
+      ['a', ids(L.maxIdentifiersPerEvent + 1)],
+      `identifiers has more than ${L.maxIdentifiersPerEvent} keys, the limit for one event`,
+    );
+  });
+
+  it('data.idempotence_id: a non-empty string of at most maxIdempotenceIdLength characters; null means absent', async () => {
+    const id = 'i'.repeat(L.maxIdempotenceIdLength);
+    expect((await expectSent(['a', ID, undefined, { idempotence_id: id }])).data.idempotence_id).toBe(id);
+    const rule = `data.idempotence_id must be a non-empty string of at most ${L.maxIdempotenceIdLength} characters`;
+    await expectRejected(
+      ['a', ID, undefined, { idempotence_id: `${id}i` }],
+      `${rule} (got ${L.maxIdempotenceIdLength + 1} characters)`,
+    );
+    await expectRejected(['a', ID, undefined, { idempotence_id: '' }], `${rule} (got string "")`);
+    await expectRejected(['a', ID, undefined, { idempotence_id: 7 }], `${rule} (got number 7)`);
+    const ownId = (await expectSent(['a', ID, undefined, { idempotence_id: null, x: 1 }])).data;
+    expect(ownId.idempotence_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(ownId.x).toBe(1);
+  });
+
+  it('numbers in data: integers up to Number.MAX_SAFE_INTEGER; beyond, send it as a string', async () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    expect((await expectSent(['a', ID, undefined, { n: max, m: -max, f: 0.5 }])).data).toMatchObject({
+      n: max,
+      m: -max,
+      f: 0.5,
+    });
+    for (const n of [max + 1, -(max + 1), 1e300]) {
+      await expectRejected(
+        ['a', ID, undefined, { n }],
+        `data.n is ${n}, beyond Number.MAX_SAFE_INTEGER (${max}) where integers lose precision; send it as a string`,
+      );
+    }
+  });
+
+  it('one event: maxEventBytes of serialised UTF-8', async () => {
+    const id = 'x'.repeat(36);
+    const base = JSON.stringify({
+      type: 'fullstack',
+      action: 'a',
+      identifiers: ID,
+      data: {
+        idempotence_id: id,
+        data_source_type: 'sdk',
+        data_source: 'odpkit-sdk',
+        data_source_version: SDK_VERSION,
+        pad: '',
+      },
+    }).length;
+    const pad = 'p'.repeat(L.maxEventBytes - base);
+    expect((await expectSent(['a', ID, undefined, { idempotence_id: id, pad }])).data.pad).toBe(pad);
+    await expectRejected(
+      ['a', ID, undefined, { idempotence_id: id, pad: `${pad}p` }],
+      `event is at least ${L.maxEventBytes + 1} bytes serialised, over the maxEventBytes limit (${L.maxEventBytes} bytes)`,
+    );
+    // Multi-byte: the same count of characters is over the limit once encoded.
+    await expectRejected(
+      ['a', ID, undefined, { idempotence_id: id, pad: `${pad.slice(1)}é` }],
+      `event is ${L.maxEventBytes + 1} bytes serialised, over the maxEventBytes limit (${L.maxEventBytes} bytes)`,
+    );
+  });
+
+  it('options cannot go past the wire limits: maxEventBytes and batch sizes', () => {
+    const odp = { apiKey: 'k', apiHost: 'http://h' };
+    expect(() =>
+      createOdpClient({ odp, maxEventBytes: L.maxEventBytes, batchSize: L.maxEventsPerRequest }),
+    ).not.toThrow();
+    expect(() => createOdpClient({ odp, maxEventBytes: L.maxEventBytes + 1 })).toThrow(
+      `odpkit: option maxEventBytes must be a finite number between 64 and ${L.maxEventBytes} (got ${L.maxEventBytes + 1})`,
+    );
+    expect(() => createOdpClient({ odp, batchSize: L.maxEventsPerRequest + 1 })).toThrow(
+      `odpkit: option batchSize must be a finite number between 1 and ${L.maxEventsPerRequest}`,
+    );
+    expect(() => createOdpClient({ odp, maxBatchSize: L.maxEventsPerRequest + 1 })).toThrow(
+      `odpkit: option maxBatchSize must be a finite number between 10 and ${L.maxEventsPerRequest}`,
+    );
+  });
+});
+
+describe('argument order', () => {
+  it('names the expected order when the arguments follow the official JavaScript SDK (action, type, identifiers, data)', async () => {
+    const order =
+      'the arguments look like the official JavaScript SDK order sendOdpEvent(action, type, identifiers, data); this SDK takes sendOdpEvent(action, identifiers, type, data)';
+    await expectRejected(
+      ['purchased', 'fullstack', new Map([['fs_user_id', 'u']]), new Map([['price', 5]])],
+      `identifiers must be a plain object or a Map (got string "fullstack"); ${order}`,
+    );
+    await expectRejected(
+      ['purchased', 'fullstack', { fs_user_id: 'u' }],
+      `identifiers must be a plain object or a Map (got string "fullstack"); ${order}`,
+    );
   });
 });

@@ -65,9 +65,14 @@ export class DatafilePoller {
       delay = Math.min(this.retryDelay, this.o.pollInterval);
       this.retryDelay = Math.min(this.retryDelay * 2, this.o.pollInterval);
     }
+    // The timer holds the poller weakly: a client the application dropped without close() must not be kept alive
+    // (and polling) by its own poll timer. Once it is collected, the timer finds nothing and does nothing.
+    const self = new WeakRef(this);
     this.timer = unrefTimeout(() => {
-      this.timer = undefined;
-      void this.fetchNow();
+      const poller = self.deref();
+      if (poller === undefined) return;
+      poller.timer = undefined;
+      void poller.fetchNow();
     }, delay);
   }
 

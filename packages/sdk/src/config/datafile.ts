@@ -1,4 +1,5 @@
 import type { OdpConfigState } from '../types.js';
+import { normaliseHost } from './http-url.js';
 
 /** The datafile cannot be used at all (not JSON, not an object, an integration without a key). */
 export class InvalidDatafileError extends Error {
@@ -53,7 +54,8 @@ export function odpConfigFromDatafile(input: unknown): Exclude<OdpConfigState, {
   if (typeof host !== 'string' || host === '') {
     return { state: 'not_integrated', reason: 'ODP is not integrated: the datafile\'s "odp" integration has no host' };
   }
-  if (!/^https?:\/\/[^/]/i.test(host)) {
+  const apiHost = normaliseHost(host);
+  if (apiHost === undefined) {
     return {
       state: 'not_integrated',
       reason: `ODP is not integrated: the "odp" integration host is not an http(s) URL (${JSON.stringify(host)})`,
@@ -62,7 +64,7 @@ export function odpConfigFromDatafile(input: unknown): Exclude<OdpConfigState, {
   return {
     state: 'integrated',
     apiKey: publicKey,
-    apiHost: host.replace(/\/+$/, ''),
+    apiHost,
     segmentsToCheck: segmentsToCheck(df),
   };
 }

@@ -1,5 +1,6 @@
+import { WIRE_LIMITS } from '../limits.js';
 import type { OdpDataValue } from '../types.js';
-import { defaultData } from './default-data.js';
+import { defaultData, IDEMPOTENCE_ID } from './default-data.js';
 import { describeValue, fieldPath } from './describe.js';
 import { addIdentifier } from './identifiers.js';
 import { setOwn } from './own-key.js';
@@ -15,6 +16,25 @@ export type BuildResult = { ok: true; json: string } | { ok: false; reason: stri
 const reject = (reason: string): BuildResult => ({ ok: false, reason });
 
 const DATA_RULE = 'must be a string, finite number, boolean or null';
+const { maxNameLength, maxIdempotenceIdLength, maxIdentifiersPerEvent } = WIRE_LIMITS;
+
+/** `type` and `action`: the server refuses an empty or blank name and one over maxNameLength characters. */
+function nameProblem(field: 'type' | 'action', v: string): string | undefined {
+  if (v.trim() === '') return `${field} must be a non-empty string (got ${describeValue(v)})`;
+  if (v.length > maxNameLength) {
+    return `${field} is ${v.length} characters, over the ${maxNameLength}-character limit for ${field}`;
+  }
+  return undefined;
+}
+
+/** Two-argument forms of sendOdpEvent in the official SDKs put `type` second; ours takes identifiers second. */
+const ARGUMENT_ORDER =
+  'the arguments look like the official JavaScript SDK order sendOdpEvent(action, type, identifiers, data); ' +
+  'this SDK takes sendOdpEvent(action, identifiers, type, data)';
+
+function looksLikeKeyValues(v: unknown): boolean {
+  return v instanceof Map || (typeof v === 'object' && v !== null && !Array.isArray(v));
+}
 
 /**
  * Validates and serialises one event. Only reads the caller's values (never writes to them); every value is copied
@@ -28,17 +48,22 @@ export function buildEvent(
   data: unknown,
   maxEventBytes: number,
 ): BuildResult {
-  if (typeof action !== 'string' || action.trim() === '') {
-    return reject(`action must be a non-empty string (got ${describeValue(action)})`);
+  if (typeof action !== 'string') return reject(`action must be a non-empty string (got ${describeValue(action)})`);
+  const actionProblem = nameProblem('action', action);
+  if (actionProblem !== undefined) return reject(actionProblem);
+  // (action, type, identifiers) order: a string where identifiers go and a key-value object where the type goes.
+  if (typeof identifiers === 'string' && looksLikeKeyValues(type)) {
+    return reject(`identifiers must be a plain object or a Map (got ${describeValue(identifiers)}); ${ARGUMENT_ORDER}`);
   }
-  if (action.length > maxEventBytes)
-    return reject(`action is longer than the maxEventBytes limit (${maxEventBytes} bytes)`);
   let t: string;
+  // A missing or empty type means the default, as in the official SDKs.
   if (type === undefined || type === null || type === '') t = DEFAULT_EVENT_TYPE;
   else if (typeof type !== 'string') return reject(`type must be a string when given (got ${describeValue(type)})`);
-  else if (type.length > maxEventBytes)
-    return reject(`type is longer than the maxEventBytes limit (${maxEventBytes} bytes)`);
-  else t = type;
+  else {
+    const typeProblem = nameProblem('type', type);
+    if (typeProblem !== undefined) return reject(typeProblem);
+    t = type;
+  }
 
   const ids: Record<string, string> = {};
   const idsProblem = readIdentifiers(identifiers, ids, maxEventBytes);
@@ -80,18 +105,16 @@ export function readIdentifiers(input: unknown, out: Record<string, string>, max
   try {
     if (input instanceof Map) {
       for (const [k, v] of input) {
-        const p = addIdentifier(out, k, v, maxChars, fs);
+        const p = addIdentifier(out, k, v, maxChars, fs) ?? tooManyIdentifiers(++seen, out);
         if (p !== undefined) return p;
-        seen++;
       }
     } else {
       const obj = input as Record<string, unknown>;
       const keys = Object.keys(obj);
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
-        const p = addIdentifier(out, k, obj[k], maxChars, fs);
+        const p = addIdentifier(out, k, obj[k], maxChars, fs) ?? tooManyIdentifiers(++seen, out);
         if (p !== undefined) return p;
-        seen++;
       }
     }
   } catch (err) {
@@ -101,9 +124,27 @@ export function readIdentifiers(input: unknown, out: Record<string, string>, max
   return seen > 0 ? undefined : 'identifiers must contain at least one identifier with a non-empty string value';
 }
 
+/** Counted after spellings of fs_user_id collapse, as the server counts the keys it receives. */
+function tooManyIdentifiers(seen: number, out: Record<string, string>): string | undefined {
+  if (seen <= maxIdentifiersPerEvent) return undefined;
+  const n = Object.keys(out).length;
+  return n > maxIdentifiersPerEvent
+    ? `identifiers has more than ${maxIdentifiersPerEvent} keys, the limit for one event`
+    : undefined;
+}
+
 function addData(out: Record<string, OdpDataValue>, key: unknown, v: unknown, maxChars: number): string | undefined {
   if (typeof key !== 'string') return `data has a key that is not a string (${describeValue(key)})`;
   if (key === '') return 'data has an empty key';
+  if (key === IDEMPOTENCE_ID) {
+    // null means "no id of my own": the SDK's generated one stays.
+    if (v === null) return undefined;
+    if (typeof v !== 'string' || v === '' || v.length > maxIdempotenceIdLength) {
+      return `data.${IDEMPOTENCE_ID} must be a non-empty string of at most ${maxIdempotenceIdLength} characters (got ${
+        typeof v === 'string' && v !== '' ? `${v.length} characters` : describeValue(v)
+      })`;
+    }
+  }
   if (key.length > maxChars) return `a data key is longer than the maxEventBytes limit (${maxChars} bytes)`;
   if (typeof v === 'string') {
     if (v.length > maxChars) {
@@ -111,6 +152,11 @@ function addData(out: Record<string, OdpDataValue>, key: unknown, v: unknown, ma
     }
   } else if (typeof v === 'number') {
     if (!Number.isFinite(v)) return `${fieldPath('data', key)} ${DATA_RULE} (got ${describeValue(v)})`;
+    // Past 2^53 a double no longer holds every integer: the server refuses such numbers rather than store a
+    // different one than the application meant.
+    if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) {
+      return `${fieldPath('data', key)} is ${v}, beyond Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}) where integers lose precision; send it as a string`;
+    }
   } else if (typeof v !== 'boolean' && v !== null) {
     return `${fieldPath('data', key)} ${DATA_RULE} (got ${describeValue(v)})`;
   }

@@ -3,6 +3,7 @@ import type { OdpDataValue } from '../types.js';
 import { SDK_VERSION } from '../version.js';
 
 export const DATA_SOURCE = 'odpkit-sdk';
+export const IDEMPOTENCE_ID = 'idempotence_id';
 
 /**
  * The data every event starts with, in wire order. The caller's keys are written after, so an override keeps the

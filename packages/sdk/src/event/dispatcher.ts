@@ -1,3 +1,4 @@
+import { WIRE_LIMITS } from '../limits.js';
 import type { ResolvedOptions } from '../options.js';
 import { ref, unref, unrefTimeout } from '../platform/timers.js';
 import type { IntegratedConfig, Logger, OdpConfigState, Transport, TransportResponse } from '../types.js';
@@ -23,8 +24,30 @@ export type DispatcherOptions = Pick<
 >;
 
 // A backlogged request grows past batchSize only while its body stays under this (servers cap request bodies; the
-// odpkit server at 4 MiB, others lower). A batch of batchSize events is never split to fit.
+// odpkit server at 4 MiB, others lower).
 const MAX_COALESCED_BODY_BYTES = 1_000_000;
+
+/** One batch being delivered: in flight, or waiting for its next attempt. */
+interface Delivery {
+  batch: Batch;
+  attempts: number;
+  /** Why the last attempt failed, for the reason given if shutdown abandons the batch. */
+  lastError: string | undefined;
+  /** Settled by abandonAll(): whatever the transport answers later is ignored. */
+  abandoned: boolean;
+  /** The backoff timer while it waits, and how to end the wait early. */
+  timer: Handle | undefined;
+  wake: (() => void) | undefined;
+}
+
+/** Events whose outcome is decided by the dispatcher (the client settles rejections itself). */
+type DispatchCode =
+  | 'accepted'
+  | 'http_error'
+  | 'retries_exhausted'
+  | 'not_integrated'
+  | 'config_unavailable'
+  | 'shutdown_timeout';
 
 /**
  * Queue → batches → HTTP, with at most maxInFlight batches being delivered at once. A batch keeps its slot while it
@@ -40,8 +63,11 @@ export class Dispatcher {
   /** Events with seq ≤ drainUntil may leave in a partial batch. */
   private drainUntil = 0;
   private timer: Handle | undefined;
-  private readonly waits = new Set<{ t: Handle }>();
+  private readonly active = new Set<Delivery>();
   private exiting = false;
+  /** At process exit: when it fires, whatever is still unsettled is reported and the process may end. */
+  private exitDeadline: Handle | undefined;
+  private exitTimeoutMs = 0;
   private current: IntegratedConfig | null = null;
   private overflowLogged = false;
   /** Accepted and not yet settled (queued, in flight or waiting to retry): what the bounds limit. */
@@ -53,6 +79,12 @@ export class Dispatcher {
     private readonly transport: Transport,
     private readonly ledger: OutcomeLedger,
     private readonly logger: Logger,
+    /**
+     * Told when the dispatcher starts holding events (true) and when it holds none any more (false). The client
+     * stays reachable from the process-exit hook only in between, so an idle client that the application dropped
+     * can be garbage-collected while one with events to deliver is not.
+     */
+    private readonly onBusy: (busy: boolean) => void = () => {},
   ) {}
 
   /**
@@ -73,7 +105,7 @@ export class Dispatcher {
       this.drop(seq, 'queue_full_bytes', `queue full: maxQueueBytes (${o.maxQueueBytes} bytes) reached`);
       return undefined;
     }
-    this.pendingCount++;
+    if (this.pendingCount++ === 0) this.onBusy(true);
     this.pendingBytes += bytes;
     this.queue.commit(seq, this.current);
     if (this.current === null) return undefined; // held until the configuration says where to send
@@ -123,18 +155,61 @@ export class Dispatcher {
 
   /**
    * The process is about to exit with work left (Node 'beforeExit'): send partial batches now and let pending retry
-   * timers hold the process open until they have run, so nothing is lost silently.
+   * timers hold the process open until they have run. Requests in flight do not hold it (the Node transport
+   * unrefs them), and retries are unbounded by default, so a deadline holds it open instead: it ends the wait once
+   * nothing has been delivered for `timeoutMs` and reports every event still unsettled. A large backlog that keeps
+   * draining is never cut short; a server that never answers cannot keep the process alive forever.
    */
-  onProcessExit(): void {
+  onProcessExit(timeoutMs: number): void {
     this.exiting = true;
-    for (const w of this.waits) ref(w.t);
+    this.exitTimeoutMs = timeoutMs;
+    for (const d of this.active) if (d.timer !== undefined) ref(d.timer);
     this.pump();
+    if (this.pendingCount > 0 && this.exitDeadline === undefined) this.armExitDeadline();
   }
 
-  /** Stops the batch timer (close()). */
+  private armExitDeadline(): void {
+    if (this.exitDeadline !== undefined) clearTimeout(this.exitDeadline);
+    const ms = this.exitTimeoutMs;
+    this.exitDeadline = setTimeout(() => {
+      this.exitDeadline = undefined;
+      this.abandonAll(`the process was exiting and nothing was delivered for flushTimeout (${ms} ms)`);
+    }, ms);
+  }
+
+  /**
+   * Fails every event not yet settled (queued, held, in flight or waiting to retry) with shutdown_timeout: what
+   * close() and process exit do when their time is up, so that no event is lost without a report. A request
+   * still in flight may yet reach the server; its answer is then ignored.
+   */
+  abandonAll(why: string): void {
+    const deliveries = [...this.active];
+    this.active.clear();
+    for (const d of deliveries) {
+      d.abandoned = true;
+      const waiting = d.timer !== undefined;
+      if (waiting) clearTimeout(d.timer);
+      d.wake?.();
+      const last = d.lastError === undefined ? '' : `; last attempt: ${d.lastError}`;
+      const reason = waiting
+        ? `not delivered: ${why} while waiting to retry${last}`
+        : `not delivered: ${why} while its request was in flight (the server may still have received it)${last}`;
+      this.settleBatch(d.batch, 'failed', 'shutdown_timeout', reason, { attempts: d.attempts });
+    }
+    const queued = this.queue.removeAll();
+    const reason = `not delivered: ${why} while it was still queued`;
+    for (const e of queued)
+      this.settle(e.seq, e.bytes, 'failed', 'shutdown_timeout', reason, undefined, { attempts: 0 });
+    const count = deliveries.reduce((n, d) => n + d.batch.seqs.length, queued.length);
+    if (count > 0) this.logger.error(`${count} event(s) not delivered: ${why}`);
+  }
+
+  /** Stops the timers (close()). */
   stop(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.exitDeadline !== undefined) clearTimeout(this.exitDeadline);
+    this.exitDeadline = undefined;
   }
 
   private startTimer(): void {
@@ -151,14 +226,20 @@ export class Dispatcher {
       if (q.length === 0) break;
       const target = q.targetAt(0);
       if (target === null || target === undefined) break;
+      // A batch also stays under the server's request body limit: with large events, fewer than batchSize go.
       let n = 1;
-      while (n < batchSize && q.targetAt(n) === target) n++;
-      if (n < batchSize && q.length === n && !this.exiting && q.seqAt(n - 1) > this.drainUntil) break;
+      let size = q.bytesAt(0) + 2;
+      while (n < batchSize && q.targetAt(n) === target && size + q.bytesAt(n) + 1 <= WIRE_LIMITS.maxBodyBytes) {
+        size += q.bytesAt(n) + 1;
+        n++;
+      }
+      // Partial only when nothing follows it: events behind it (another destination, or cut by the body limit) go.
+      const full = n === batchSize || n < q.length;
+      if (!full && !this.exiting && q.seqAt(n - 1) > this.drainUntil) break;
       // More events are already waiting for a free slot: carrying them in this request delays none of them and
       // saves a request each (the per-request cost dominates the SDK's CPU). Only whole events, under the byte cap.
       if (n === batchSize && n < maxBatchSize && q.length > n) {
-        let bytes = 0;
-        for (let i = 0; i < n; i++) bytes += q.bytesAt(i) + 1;
+        let bytes = size - 1; // the events and their separators, without the brackets
         while (n < maxBatchSize && q.targetAt(n) === target && bytes + q.bytesAt(n) + 1 <= MAX_COALESCED_BODY_BYTES) {
           bytes += q.bytesAt(n) + 1;
           n++;
@@ -184,11 +265,19 @@ export class Dispatcher {
     const o = this.o;
     const url = `${target.apiHost}/v3/events`;
     const headers = { 'content-type': 'application/json', 'x-api-key': target.apiKey };
-    let batch = first;
-    let attempts = 0;
+    const d: Delivery = {
+      batch: first,
+      attempts: 0,
+      lastError: undefined,
+      abandoned: false,
+      timer: undefined,
+      wake: undefined,
+    };
+    this.active.add(d);
     let retries = 0;
     for (;;) {
-      attempts++;
+      const batch = d.batch;
+      const attempts = ++d.attempts;
       let result: AttemptResult;
       try {
         const res: TransportResponse = await this.transport.request({
@@ -197,18 +286,25 @@ export class Dispatcher {
           headers,
           body: batch.body,
           timeout: o.requestTimeout,
+          unref: true,
         });
         result = classifyResponse(res, batch.seqs.length);
       } catch (err) {
         result = { kind: 'retry', reason: describeNetworkError(err) };
       }
+      // Shutdown already reported these events; a late answer changes nothing.
+      if (d.abandoned) return;
       switch (result.kind) {
         case 'sent': {
+          this.active.delete(d);
+          // Progress: at exit, the deadline counts from the last delivery.
+          if (this.exitDeadline !== undefined) this.armExitDeadline();
           const reason = `accepted by the server (HTTP ${result.status})`;
           this.settleBatch(batch, 'sent', 'accepted', reason, { httpStatus: result.status, attempts });
           return;
         }
         case 'fail': {
+          this.active.delete(d);
           const reason = result.reason;
           this.logger.error(`${batch.seqs.length} event(s) failed: ${url} answered ${reason}`);
           this.settleBatch(batch, 'failed', 'http_error', reason, {
@@ -232,12 +328,17 @@ export class Dispatcher {
             this.settle(batch.seqs[k]!, batch.lens[k]!, 'failed', 'http_error', reason, this.jsonOf(batch, k), extras);
           }
           // The server rejects a whole batch for one bad event; the valid ones are sent again at once, not lost.
-          if (rest.length === 0) return;
-          batch = subBatch(batch, rest);
+          if (rest.length === 0) {
+            this.active.delete(d);
+            return;
+          }
+          d.batch = subBatch(batch, rest);
           continue;
         }
         case 'retry': {
+          d.lastError = result.reason;
           if (retries >= o.maxRetries) {
+            this.active.delete(d);
             const reason = `retries exhausted after ${attempts} attempt(s); last: ${result.reason}`;
             this.logger.error(`${batch.seqs.length} event(s) failed: ${url}: ${reason}`);
             const extras = result.status === undefined ? { attempts } : { attempts, httpStatus: result.status };
@@ -249,23 +350,25 @@ export class Dispatcher {
             o.retryMaxDelay,
             result.retryAfterMs ?? backoffDelay(retries, o.retryBaseDelay, o.retryMaxDelay),
           );
-          this.logger.warn(`${url}: ${result.reason}; retry ${retries} of ${o.maxRetries} in ${delay} ms`);
-          await this.sleep(delay);
+          const of = Number.isFinite(o.maxRetries) ? ` of ${o.maxRetries}` : '';
+          this.logger.warn(`${url}: ${result.reason}; retry ${retries}${of} in ${delay} ms`);
+          await this.sleep(d, delay);
+          if (d.abandoned) return;
         }
       }
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  private sleep(d: Delivery, ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const w = { t: undefined as unknown as Handle };
-      w.t = setTimeout(() => {
-        this.waits.delete(w);
+      d.wake = () => {
+        d.timer = undefined;
+        d.wake = undefined;
         resolve();
-      }, ms);
+      };
+      d.timer = setTimeout(d.wake, ms);
       // A waiting retry must not keep a process alive by itself, until the process is exiting: then it must.
-      if (!this.exiting) unref(w.t);
-      this.waits.add(w);
+      if (!this.exiting) unref(d.timer);
     });
   }
 
@@ -280,7 +383,7 @@ export class Dispatcher {
   private settleBatch(
     b: Batch,
     status: 'sent' | 'failed',
-    code: 'accepted' | 'http_error' | 'retries_exhausted',
+    code: DispatchCode,
     reason: string,
     extras: SettleExtras,
   ): void {
@@ -297,14 +400,19 @@ export class Dispatcher {
     seq: number,
     bytes: number,
     status: 'sent' | 'failed',
-    code: 'accepted' | 'http_error' | 'retries_exhausted' | 'not_integrated' | 'config_unavailable',
+    code: DispatchCode,
     reason: string,
     json: string | undefined,
     extras: SettleExtras,
   ): void {
     this.pendingCount--;
     this.pendingBytes -= bytes;
-    if (this.pendingCount === 0) this.overflowLogged = false;
     this.ledger.settle(seq, status, code, reason, json, extras);
+    if (this.pendingCount === 0) {
+      this.overflowLogged = false;
+      if (this.exitDeadline !== undefined) clearTimeout(this.exitDeadline);
+      this.exitDeadline = undefined;
+      this.onBusy(false);
+    }
   }
 }

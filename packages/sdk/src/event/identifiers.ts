@@ -1,3 +1,4 @@
+import { WIRE_LIMITS } from '../limits.js';
 import { describeValue, fieldPath } from './describe.js';
 import { hasOwn, setOwn } from './own-key.js';
 
@@ -23,12 +24,16 @@ export function addIdentifier(
   fsSource: { key?: string },
 ): string | undefined {
   if (typeof key !== 'string') return `identifiers has a key that is not a string (${describeValue(key)})`;
-  if (key === '') return 'identifiers has an empty key';
+  // The server trims keys before it looks at them, so a blank key is as empty as ''.
+  if (key.trim() === '') return `identifiers has an empty key${key === '' ? '' : ` (${describeValue(key)})`}`;
+  if (key.length > WIRE_LIMITS.maxIdentifierKeyLength) {
+    return `identifiers has a key of ${key.length} characters (${describeValue(key)}), over the ${WIRE_LIMITS.maxIdentifierKeyLength}-character limit for identifier keys`;
+  }
   if (typeof value !== 'string' || value === '') {
     return `${fieldPath('identifiers', key)} must be a non-empty string (got ${describeValue(value)})`;
   }
-  if (value.length > maxChars || key.length > maxChars) {
-    return `${fieldPath('identifiers', key.slice(0, 60))} is longer than the maxEventBytes limit (${maxChars} bytes)`;
+  if (value.length > maxChars) {
+    return `${fieldPath('identifiers', key)} is ${value.length} characters, over the maxEventBytes limit (${maxChars} bytes)`;
   }
   const k = normaliseIdentifierKey(key);
   if (k === FS_USER_ID && hasOwn(out, FS_USER_ID)) {

@@ -15,7 +15,15 @@ interface Window {
   unsettled: number;
   counts: OutcomeCounts;
   reasons: Map<string, number>;
+  /** Set when shutdown gave up waiting on this window (its events were failed with shutdown_timeout). */
+  timedOut: boolean;
   resolve?: (s: DeliverySummary) => void;
+}
+
+/** A closed window: its summary, and the handle to stop waiting for it (expire). */
+export interface ClosedWindow {
+  readonly summary: Promise<DeliverySummary>;
+  readonly window: Window;
 }
 
 const STATUS_KEY: Record<EventStatus, keyof OutcomeCounts> = {
@@ -85,16 +93,38 @@ export class OutcomeLedger {
     if (w.unsettled === 0 && w.hi !== Number.POSITIVE_INFINITY) this.resolveReady();
   }
 
-  /** Closes the current window; resolves when it and all earlier windows have settled. */
-  closeWindow(): Promise<DeliverySummary> {
+  /** Closes the current window; its summary resolves when it and all earlier windows have settled. */
+  closeWindow(): ClosedWindow {
     const w = this.windows[this.windows.length - 1]!;
     w.hi = this.lastSeq;
     this.windows.push(openWindow());
-    const p = new Promise<DeliverySummary>((resolve) => {
+    const summary = new Promise<DeliverySummary>((resolve) => {
       w.resolve = resolve;
     });
     this.resolveReady();
-    return p;
+    return { summary, window: w };
+  }
+
+  /** The summary of `closed` will say the wait timed out (shutdown is about to fail what is left). */
+  markTimedOut(closed: ClosedWindow): void {
+    closed.window.timedOut = true;
+  }
+
+  /**
+   * Stops waiting for a window (flush() timed out): its summary resolves now, counting what is still unsettled as
+   * `pending` under `pendingReason`. Those events move to the next window: they are counted when they settle.
+   */
+  expire(closed: ClosedWindow, pendingReason: string): void {
+    const w = closed.window;
+    const i = this.windows.indexOf(w);
+    if (i === -1) return; // already resolved
+    // The open window is always last and w is closed, so a next window exists.
+    const next = this.windows[i + 1]!;
+    next.unsettled += w.unsettled;
+    this.windows.splice(i, 1);
+    if (w.unsettled > 0) w.reasons.set(pendingReason, (w.reasons.get(pendingReason) ?? 0) + w.unsettled);
+    w.timedOut = true;
+    w.resolve?.(this.summaryOf(w));
   }
 
   private windowOf(seq: number): Window {
@@ -107,12 +137,18 @@ export class OutcomeLedger {
       const w = this.windows[0]!;
       if (w.unsettled > 0) return;
       this.windows.shift();
-      w.resolve?.({
-        ...w.counts,
-        reasons: Object.fromEntries(w.reasons),
-        totals: { ...this.totals },
-      });
+      w.resolve?.(this.summaryOf(w));
     }
+  }
+
+  private summaryOf(w: Window): DeliverySummary {
+    return {
+      ...w.counts,
+      pending: w.unsettled,
+      timedOut: w.timedOut,
+      reasons: Object.fromEntries(w.reasons),
+      totals: { ...this.totals },
+    };
   }
 
   private emit(
@@ -146,5 +182,6 @@ function openWindow(): Window {
     unsettled: 0,
     counts: { sent: 0, failed: 0, dropped: 0, rejected: 0 },
     reasons: new Map(),
+    timedOut: false,
   };
 }

@@ -7,7 +7,7 @@ export type AttemptResult =
   /** A 400 that names the offending events: only those failed; the rest can be sent again at once. */
   | { kind: 'partial'; status: number; invalid: Map<number, string>; detail: unknown };
 
-/** 408, 429 and 5xx are worth another try; every other 4xx will fail the same way again (DESIGN §2). */
+/** 408, 429 and 5xx are worth another try; every other 4xx will fail the same way again. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
@@ -85,6 +85,20 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 export function backoffDelay(retry: number, base: number, max: number, random = Math.random): number {
   const exp = Math.min(max, base * 2 ** (retry - 1));
   return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+/**
+ * How many retries it takes, at the shortest waits jitter can draw, before `outageMs` has passed: a retry policy
+ * rides out an outage of that length only if it allows at least this many (the time spent in requests is ignored,
+ * which only makes the count larger than needed). Infinity when the waits are all zero.
+ */
+export function retriesToOutlast(outageMs: number, base: number, max: number): number {
+  let elapsed = 0;
+  for (let retry = 1; retry <= 10_000; retry++) {
+    elapsed += Math.min(max, base * 2 ** (retry - 1)) / 2;
+    if (elapsed >= outageMs) return retry;
+  }
+  return Number.POSITIVE_INFINITY;
 }
 
 /** Text for a network-level failure: the error code when there is one (ECONNREFUSED, ETIMEDOUT, …). */

@@ -1,8 +1,10 @@
-import type { Transport, TransportResponse } from '../types.js';
+import type { FetchLike, Transport, TransportResponse } from '../types.js';
 import { TimeoutError } from './timeout-error.js';
 
 /** fetch-based transport for browsers, Deno, Bun and edge runtimes (and Node when injected explicitly). */
-export function createFetchTransport(fetchImpl: typeof fetch = globalThis.fetch): Transport {
+export function createFetchTransport(
+  fetchImpl: FetchLike = (globalThis as { fetch?: FetchLike }).fetch as FetchLike,
+): Transport {
   if (typeof fetchImpl !== 'function') {
     throw new Error('odpkit: no fetch in this runtime; pass a transport option');
   }
@@ -18,8 +20,7 @@ export function createFetchTransport(fetchImpl: typeof fetch = globalThis.fetch)
         const res = await fetchImpl(req.url, {
           method: req.method,
           headers: req.headers,
-          // A Uint8Array is a valid BodyInit everywhere; the DOM typings narrow it to ArrayBuffer-backed views.
-          body: req.body as BodyInit | undefined,
+          body: req.body,
           signal: controller.signal,
         });
         const body = await res.text();

@@ -1,6 +1,7 @@
 import type * as Http from 'node:http';
 import type { Transport, TransportRequest, TransportResponse } from '../types.js';
 import { TimeoutError } from './timeout-error.js';
+import { unrefTimeout } from './timers.js';
 
 type HttpModule = typeof Http;
 
@@ -73,12 +74,14 @@ export function createNodeTransport(options: { maxSockets: number }): Transport 
         },
       );
       // The whole exchange, not socket idleness: a server trickling bytes must not stretch it.
-      const timer = setTimeout(() => {
+      const timer = (req.unref ? unrefTimeout : setTimeout)(() => {
         const err = new TimeoutError(req.timeout);
         r.destroy(err);
         finish(err);
       }, req.timeout);
       r.on('error', (err) => finish(err));
+      // An event batch: the dispatcher decides how long the process stays open for it (see TransportRequest.unref).
+      if (req.unref) r.on('socket', (socket) => socket.unref());
       r.end(req.body);
     });
 

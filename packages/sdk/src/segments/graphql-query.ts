@@ -1,5 +1,5 @@
 /**
- * The segments request body. We always use the variables form (PY/GO/JAVA, odp-sdk-behaviour §5.2 form A):
+ * The segments request body. We always use the variables form (as the official Python, Go and Java SDKs do):
  * the user id and segment names travel as JSON-encoded variables, never spliced into the query text, so an id
  * holding quotes or backslashes cannot break or alter the query (the official JS SDK's inline form can).
  */

@@ -1,7 +1,7 @@
 /**
  * A least-recently-used cache with a per-entry time to live, for qualified segments.
  *
- * Semantics follow the official SDKs (odp-sdk-behaviour §5.5) where they agree: a size of 0 or less disables
+ * Semantics follow the official SDKs where they agree: a size of 0 or less disables
  * caching; a timeout of 0 or less means entries never expire; an entry is stale once `now - savedAt >= timeout`
  * and is removed when looked up. A Map keeps insertion order, so "most recently used" is "re-inserted last"
  * and the eviction victim is the first key.

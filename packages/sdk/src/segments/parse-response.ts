@@ -2,7 +2,7 @@ import type { SegmentsFailure } from './result.js';
 
 /**
  * Reads a `/v3/graphql` answer into the qualified segment names, or the precise reason it cannot.
- * Only nodes whose state is exactly "qualified" count (odp-sdk-behaviour §5.3); an empty edge list is a valid
+ * Only nodes whose state is exactly "qualified" count (as in the official SDKs); an empty edge list is a valid
  * answer meaning "in no segment".
  */
 export function parseSegmentsResponse(status: number, text: string): string[] | SegmentsFailure {

@@ -1,3 +1,4 @@
+import type { Logger } from '../types.js';
 import { isGraphqlName, segmentsQueryBody } from './graphql-query.js';
 import { LruCache } from './lru-cache.js';
 import { parseSegmentsResponse } from './parse-response.js';
@@ -23,21 +24,30 @@ export interface SegmentManagerOptions {
   cacheSize: number;
   cacheTimeoutMs: number;
   requestTimeoutMs: number;
+  logger: Logger;
   now?: () => number;
 }
 
+const NO_SEGMENTS_WARNING =
+  'fetchQualifiedSegments: there are no segments to check (odp.segmentsToCheck is empty, or the datafile has no ' +
+  'audience with a "qualified" condition), so every user qualifies for none and isQualifiedFor() is always false; ' +
+  'no request is made. (Logged once per configuration.)';
+
 /**
- * Fetches qualified segments with the LRU cache in front (odp-sdk-behaviour §5.5). Unlike the Python SDK, an
+ * Fetches qualified segments with the LRU cache in front (10,000 users for 10 minutes by default, as in the official SDKs). Unlike the Python SDK, an
  * empty answer is cached too: otherwise every user in no segment costs a request on every fetch.
  */
 export class SegmentManager {
   readonly cache: LruCache<string[]>;
   readonly #post: PostJson;
   readonly #timeoutMs: number;
+  readonly #logger: Logger;
+  #warnedNoSegments = false;
 
   constructor(options: SegmentManagerOptions) {
     this.#post = options.post;
     this.#timeoutMs = options.requestTimeoutMs;
+    this.#logger = options.logger;
     this.cache = new LruCache(options.cacheSize, options.cacheTimeoutMs, options.now);
   }
 
@@ -51,7 +61,12 @@ export class SegmentManager {
     userValue: string,
     options: readonly string[] = [],
   ): Promise<SegmentsResult> {
-    if (endpoint.segmentsToCheck.length === 0) return { ok: true, segments: [], fromCache: false };
+    if (endpoint.segmentsToCheck.length === 0) {
+      // An empty answer is right, but an application asking for segments most likely expected some: say why once.
+      if (!this.#warnedNoSegments) this.#logger.warn(NO_SEGMENTS_WARNING);
+      this.#warnedNoSegments = true;
+      return { ok: true, segments: [], fromCache: false };
+    }
     if (!isGraphqlName(userKey)) {
       return {
         ok: false,
@@ -84,7 +99,9 @@ export class SegmentManager {
     return { ok: true, segments: [...parsed], fromCache: false };
   }
 
+  /** A new configuration: cached answers may no longer hold, and its segment list deserves its own warning. */
   reset(): void {
+    this.#warnedNoSegments = false;
     this.cache.reset();
   }
 }

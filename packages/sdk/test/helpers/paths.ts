@@ -6,9 +6,9 @@ export const sdkRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url))
 export const repoRoot = path.resolve(sdkRoot, '..', '..');
 export const distEsm = path.join(sdkRoot, 'dist', 'index.js');
 export const distCjs = path.join(sdkRoot, 'dist', 'index.cjs');
-export const fixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'datafiles');
+export const fixturesDir = path.join(sdkRoot, 'test', 'fixtures');
 
-/** A shared fixture datafile with its ODP host pointed at a test server. */
+/** A fixture datafile (test/fixtures, described in its README) with its ODP host pointed at a test server. */
 export function fixtureDatafile(name: string, host?: string): Record<string, unknown> {
   const df = JSON.parse(readFileSync(path.join(fixturesDir, name), 'utf8')) as {
     integrations?: Array<Record<string, unknown>>;

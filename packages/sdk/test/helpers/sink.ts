@@ -32,6 +32,11 @@ export interface Sink {
   waitForEvents(n: number): Promise<void>;
   /** Resolves once at least n requests have arrived. */
   waitForRequests(n: number): Promise<void>;
+  /** Requests being answered right now, and the most at once (counted by the server, whatever the transport). */
+  inFlight: { now: number; max: number };
+  /** Stops listening and drops every connection (a server going down); restart() listens on the same port again. */
+  stop(): Promise<void>;
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,6 +67,7 @@ export async function startSink(
   const requests: RecordedRequest[] = [];
   const events: Sink['events'] = [];
   const connections = { total: 0, open: 0, maxOpen: 0 };
+  const inFlight = { now: 0, max: 0 };
   const waiters = new Set<() => void>();
   const notify = () => {
     for (const w of waiters) w();
@@ -81,9 +87,12 @@ export async function startSink(
     const rec: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
     const index = requests.length;
     requests.push(rec);
+    inFlight.now++;
+    inFlight.max = Math.max(inFlight.max, inFlight.now);
     notify();
     const reply = options.respond ? await options.respond(rec, index) : ACCEPTED;
-    if (reply === 'hang') return;
+    if (reply === 'hang') return; // stays counted as in flight
+    inFlight.now--;
     if (reply === 'destroy') {
       req.socket.destroy();
       notify();
@@ -110,6 +119,11 @@ export async function startSink(
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   const until = (cond: () => boolean) =>
     new Promise<void>((resolve) => {
       if (cond()) return resolve();
@@ -129,10 +143,12 @@ export async function startSink(
     connections,
     waitForEvents: (n) => until(() => events.length >= n),
     waitForRequests: (n) => until(() => requests.length >= n),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    inFlight,
+    stop,
+    restart: async () => {
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+    },
+    close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }
