@@ -59,14 +59,15 @@ export function parseJsonBytes(bytes: Uint8Array): JsonResult {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
-    // V8's message quotes a slice of the input; only the position is kept.
-    const position = /position (\d+)/.exec((err as Error).message)?.[1];
-    return {
-      ok: false,
-      message:
-        position === undefined
-          ? 'the body is not valid JSON'
-          : `the body is not valid JSON: syntax error at character ${position}`,
-    };
+    // V8's message quotes a slice of the input; only the kind of error and its position are kept.
+    const v8 = (err as Error).message;
+    const position = /position (\d+)/.exec(v8)?.[1];
+    const what =
+      position !== undefined
+        ? `syntax error at character ${position}`
+        : /end of JSON/i.test(v8)
+          ? 'it ends in the middle of a value'
+          : 'unexpected token';
+    return { ok: false, message: `the body is not valid JSON: ${what}` };
   }
 }
