@@ -35,7 +35,7 @@ describe('one error path', () => {
     for (const { method, path, kind } of routes) {
       const wanted = kind === 'public' ? PUBLIC_401 : PRIVATE_401;
       const body = method === 'GET' || method === 'DELETE' ? undefined : '{}';
-      const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+      const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
       const missing = await request(server.url, { method, path, headers, body });
       expect(missing.status, `${method} ${path}`).toBe(401);
       expect(missing.json).toEqual({

@@ -32,11 +32,10 @@ export function registerBodyBudget(app: FastifyInstance, maxBytes: number): void
       );
     }
     held += reservation;
-    let released = false;
+    app.odpkit.metrics.inflightBodyBytes.set(held);
     reply.raw.once('close', () => {
-      if (released) return;
-      released = true;
       held -= reservation;
+      app.odpkit.metrics.inflightBodyBytes.set(held);
     });
   });
 }

@@ -67,6 +67,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Connections closed on arrival because maxConnections were already open',
       registers,
     }),
+    inflightBodyBytes: new Gauge({
+      name: 'odpkit_inflight_body_bytes',
+      help: 'Bytes reserved by request bodies being read or processed (bounded by maxInflightBodyBytes)',
+      registers,
+    }),
     pendingEvents: new Gauge({
       name: 'odpkit_pending_commit_events',
       help: 'Events waiting for the next group commit',
