@@ -110,7 +110,7 @@ async function post(body: string, headers: Record<string, string> = {}) {
   return { status: response.status, contentType: response.headers.get('content-type'), json: JSON.parse(text) };
 }
 
-/** Form A exactly as the Python SDK sends it: json.dumps of query + variables (research §5.2). */
+/** Form A exactly as the Python SDK sends it: json.dumps of query + variables. */
 function formA(userKey: string, userId: string, audiences: string[]): string {
   const query = `query($userId: String, $audiences: [String]) {customer(${userKey}: $userId) {audiences(subset: $audiences) {edges {node {name state}}}}}`;
   return `{"query": ${JSON.stringify(query)}, "variables": {"userId": ${JSON.stringify(userId)}, "audiences": [${audiences.map((a) => JSON.stringify(a)).join(', ')}]}}`;
@@ -164,7 +164,7 @@ describe('POST /v3/graphql: the SDK request forms', () => {
     });
   });
 
-  it('answers form B (inline literals, JS SDK) sent as the exact raw text from the research', async () => {
+  it('answers form B (inline literals, JS SDK) sent as the exact raw text the JS SDK sends', async () => {
     const body = String.raw`{"query" : "query {customer(fs_user_id : \"tester-101\") {audiences(subset: [\"has_email\",\"has_email_opted_in\",\"push_on_sale\"]) {edges {node {name state}}}}}"}`;
     const res = await post(body);
     expect(res.status).toBe(200);

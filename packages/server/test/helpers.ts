@@ -11,7 +11,7 @@ import { createTestSchema, describePg, type TestSchema } from './helpers/pg.js';
 export const FIXED_NOW = 1_700_000_000_000;
 export const FIXED_ISO = new Date(FIXED_NOW).toISOString();
 
-/** The two stores every HTTP-level suite runs against (issue 5: "the same behaviour as SQLite"). */
+/** The two stores every HTTP-level suite runs against: PostgreSQL must behave exactly as SQLite does. */
 export type StoreKind = 'sqlite' | 'postgres';
 
 /**

@@ -12,7 +12,7 @@ import {
   type TestServer,
 } from './helpers.js';
 
-// The wire contract of POST /v3/events (DESIGN §3): every status with its exact body, on both stores.
+// The wire contract of POST /v3/events: every status with its exact body, on both stores.
 describeStores('POST /v3/events', (store) => {
   describe('wire contract', () => {
     let server: TestServer;
