@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { adminGet, describeStores, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
@@ -11,9 +12,16 @@ describeStores('a failing commit', (store) => {
   let server: TestServer;
   let side: Database.Database | undefined;
   let refuseInserts: (on: boolean) => Promise<void>;
+  const logLines: { level: number; msg: string; err?: { stack?: string } }[] = [];
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line !== '') logLines.push(JSON.parse(line));
+      done();
+    },
+  });
 
   beforeAll(async () => {
-    server = await startTestServer({ store });
+    server = await startTestServer({ store, logger: { level: 'info', stream: logStream } });
     const schema = server.schema;
     if (schema === null) {
       const db = new Database(server.db);
@@ -58,6 +66,11 @@ describeStores('a failing commit', (store) => {
     expect(failed.json.detail).toEqual({ message: 'the event store is unavailable; retry later' });
     expect(await server.store.lookupCustomer(server.account.id, 'fs_user_id', 'fail-1')).toBeNull();
     expect((await adminGet(server, server.account.privateKey, '/admin/v1/stats')).json.events).toBe(0);
+    // The same failure again and again is logged once, with its stack, not once per request.
+    for (let i = 0; i < 4; i++) expect((await postEvents(server, server.account.publicKey, batch)).status).toBe(503);
+    const errors = logLines.filter((l) => l.level >= 50);
+    expect(errors.map((l) => l.msg)).toEqual(['store write failed']);
+    expect(errors[0]?.err?.stack).toContain('simulated I/O failure');
     // The failed commit is what /health reports (it answered 200 just before): the same store write path.
     const down = await health();
     expect(down.status).toBe(503);
