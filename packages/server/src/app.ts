@@ -112,7 +112,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     const parsed = parseJsonBytes(body as Buffer);
     if (parsed.ok) done(null, parsed.value);
-    else done(new BodyError(400, parsed.message), undefined);
+    else done(new BodyError(parsed.status, parsed.message), undefined);
   });
 
   app.addHook('onSend', async (request, reply) => {

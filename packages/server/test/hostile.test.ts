@@ -120,6 +120,11 @@ describeStores('hostile input', (store) => {
     expect((await postEvents(server, key, [ok])).status).toBe(202);
   });
 
+  it('refuses a batch of two million items with 413 before parsing it', async () => {
+    const res = await expectRejected(`[${Array.from({ length: 2_000_000 }, () => '0').join(',')}]`, 413);
+    expect(res.json.detail).toEqual({ message: 'a batch holds at most 1000 events; this one holds 2000000' });
+  });
+
   it('handles deep nesting without recursion trouble', async () => {
     const depth = 200_000;
     await expectRejected('['.repeat(depth) + ']'.repeat(depth), 400);

@@ -50,6 +50,7 @@ export async function decodeBody(
   body: Buffer | undefined,
   headers: { 'content-type'?: string | undefined; 'content-encoding'?: string | undefined },
   maxBytes: number,
+  maxItems?: { count: number; what: string },
 ): Promise<BodyResult> {
   const media = mediaTypeOf(headers['content-type']);
   // text/plain is what a browser may send without a CORS preflight; an absent type is what curl users forget.
@@ -65,8 +66,7 @@ export async function decodeBody(
   } else if (encoding !== 'identity' && encoding !== '') {
     return { ok: false, status: 415, message: 'content-encoding must be gzip, deflate or identity' };
   }
-  const parsed = parseJsonBytes(raw);
-  return parsed.ok ? parsed : { ok: false, status: 400, message: parsed.message };
+  return parseJsonBytes(raw, maxItems);
 }
 
 /** A body refused by a content-type parser; the shared error handler answers it with its status and message. */

@@ -20,7 +20,10 @@ export async function eventsRoutes(app: FastifyInstance): Promise<void> {
   );
 
   app.post('/v3/events', { onRequest: requireAccount('public') }, async (request, reply) => {
-    const decoded = await decodeBody(request.body as Buffer | undefined, request.headers, limits.maxBodyBytes);
+    const decoded = await decodeBody(request.body as Buffer | undefined, request.headers, limits.maxBodyBytes, {
+      count: limits.maxEvents,
+      what: 'events',
+    });
     if (!decoded.ok) {
       const reason = decoded.status === 400 ? 'malformed' : decoded.status === 413 ? 'too_large' : 'media_type';
       metrics.rejected.inc({ reason });

@@ -16,46 +16,80 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
+const COMMA = 0x2c;
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+
+export type JsonScan = { tooDeep: true } | { tooDeep: false; topLevelItems: number | null };
 
 /**
- * True when arrays and objects nest deeper than `max` anywhere in `bytes` (UTF-8 JSON text). Brackets inside strings
- * do not count; multi-byte UTF-8 never contains these ASCII bytes, so scanning bytes is exact.
+ * One pass over `bytes` (UTF-8 JSON text): whether arrays and objects nest deeper than `maxDepth` anywhere (stopping at
+ * the first bracket past it), and, when the text is an array, how many items it holds (null for anything else), so a
+ * batch over its item cap is refused without parsing it. Brackets and commas inside strings do not count; multi-byte
+ * UTF-8 never contains these ASCII bytes, so scanning bytes is exact for valid JSON, and invalid JSON fails in
+ * JSON.parse right after.
  */
-export function nestsDeeperThan(bytes: Uint8Array, max: number): boolean {
+export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let depth = 0;
   let inString = false;
+  let topIsArray: boolean | null = null;
+  let commas = 0;
+  let empty = true;
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];
     if (inString) {
       if (c === BACKSLASH) i++;
       else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
+      continue;
+    }
+    if (depth === 1 && c !== SPACE && c !== TAB && c !== LF && c !== CR && c !== CLOSE_ARRAY) empty = false;
+    if (c === QUOTE) {
       inString = true;
     } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      if (++depth > max) return true;
+      if (depth === 0 && topIsArray === null) topIsArray = c === OPEN_ARRAY;
+      if (++depth > maxDepth) return { tooDeep: true };
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
       depth--;
+    } else if (c === COMMA && depth === 1) {
+      commas++;
     }
   }
-  return false;
+  return { tooDeep: false, topLevelItems: topIsArray ? (empty ? 0 : commas + 1) : null };
 }
 
-export type JsonResult = { ok: true; value: unknown } | { ok: false; message: string };
+export type JsonResult = { ok: true; value: unknown } | { ok: false; status: 400 | 413; message: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Parses UTF-8 JSON bytes; the message on failure says what is wrong without quoting the input. */
-export function parseJsonBytes(bytes: Uint8Array): JsonResult {
-  if (nestsDeeperThan(bytes, MAX_JSON_DEPTH)) {
-    return { ok: false, message: `the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels` };
+/**
+ * Parses UTF-8 JSON bytes; the message on failure says what is wrong without quoting the input. `maxItems` refuses a
+ * top-level array holding more (413) before parsing it.
+ */
+export function parseJsonBytes(bytes: Uint8Array, maxItems?: { count: number; what: string }): JsonResult {
+  const scan = scanJson(bytes, MAX_JSON_DEPTH);
+  if (scan.tooDeep) {
+    return {
+      ok: false,
+      status: 400,
+      message: `the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+    };
+  }
+  if (maxItems !== undefined && scan.topLevelItems !== null && scan.topLevelItems > maxItems.count) {
+    return {
+      ok: false,
+      status: 413,
+      message: `a batch holds at most ${maxItems.count} ${maxItems.what}; this one holds ${scan.topLevelItems}`,
+    };
   }
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
-    return { ok: false, message: 'the body is not valid UTF-8' };
+    return { ok: false, status: 400, message: 'the body is not valid UTF-8' };
   }
-  if (text.trim() === '') return { ok: false, message: 'the body is empty' };
+  if (text.trim() === '') return { ok: false, status: 400, message: 'the body is empty' };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
@@ -68,6 +102,6 @@ export function parseJsonBytes(bytes: Uint8Array): JsonResult {
         : /end of JSON/i.test(v8)
           ? 'it ends in the middle of a value'
           : 'unexpected token';
-    return { ok: false, message: `the body is not valid JSON: ${what}` };
+    return { ok: false, status: 400, message: `the body is not valid JSON: ${what}` };
   }
 }
