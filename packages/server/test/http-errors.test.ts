@@ -4,6 +4,14 @@ import { createApp } from '../src/app.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { FIXED_ISO, FIXED_NOW, request, startTestServer, type TestServer } from './helpers.js';
 
+/** The shared error body with the injected clock's timestamp. */
+const problem = (status: number, title: string, message: string) => ({
+  title,
+  status,
+  timestamp: FIXED_ISO,
+  detail: { message },
+});
+
 const PUBLIC_401 = "this route needs the account's public key in x-api-key";
 const PRIVATE_401 = "this route needs the account's private key in Authorization: Bearer <key> (or x-api-key)";
 
@@ -38,22 +46,12 @@ describe('one error path', () => {
       const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
       const missing = await request(server.url, { method, path, headers, body });
       expect(missing.status, `${method} ${path}`).toBe(401);
-      expect(missing.json).toEqual({
-        title: 'Unauthorized',
-        status: 401,
-        timestamp: FIXED_ISO,
-        detail: { message: wanted },
-      });
+      expect(missing.json).toEqual(problem(401, 'Unauthorized', wanted));
       // A key of the other kind is unknown here, and is never echoed.
       const other = kind === 'public' ? server.account.privateKey : server.account.publicKey;
       const wrong = await request(server.url, { method, path, headers: { ...headers, 'x-api-key': other }, body });
       expect(wrong.status, `${method} ${path}`).toBe(401);
-      expect(wrong.json).toEqual({
-        title: 'Unauthorized',
-        status: 401,
-        timestamp: FIXED_ISO,
-        detail: { message: `unknown key: ${wanted}` },
-      });
+      expect(wrong.json).toEqual(problem(401, 'Unauthorized', `unknown key: ${wanted}`));
       expect(wrong.text).not.toContain(other);
     }
   });
@@ -71,12 +69,7 @@ describe('one error path', () => {
   it('answers a badly percent-encoded path in the shared shape without echoing it', async () => {
     const res = await request(server.url, { path: '/admin/v1/segments/%zz-secret', headers: priv });
     expect(res.status).toBe(400);
-    expect(res.json).toEqual({
-      title: 'Bad Request',
-      status: 400,
-      timestamp: FIXED_ISO,
-      detail: { message: 'the URL is not valid: bad percent-encoding' },
-    });
+    expect(res.json).toEqual(problem(400, 'Bad Request', 'the URL is not valid: bad percent-encoding'));
     expect(res.text).not.toContain('secret');
   });
 
@@ -85,12 +78,7 @@ describe('one error path', () => {
     for (const method of ['GET', 'DELETE']) {
       const res = await request(server.url, { method, path: `/admin/v1/segments/${long}`, headers: priv });
       expect(res.status).toBe(414);
-      expect(res.json).toEqual({
-        title: 'URI Too Long',
-        status: 414,
-        timestamp: FIXED_ISO,
-        detail: { message: 'a path segment is longer than 100 characters' },
-      });
+      expect(res.json).toEqual(problem(414, 'URI Too Long', 'a path segment is longer than 100 characters'));
       expect(res.text).not.toContain(long);
     }
   });
@@ -100,31 +88,16 @@ describe('one error path', () => {
       request(server.url, { method: 'PUT', path: '/admin/v1/segments/s', headers: { ...priv, ...headers }, body });
     const media = await put({ 'content-type': 'application/x-secret-type' }, '{}');
     expect(media.status).toBe(415);
-    expect(media.json).toEqual({
-      title: 'Unsupported Media Type',
-      status: 415,
-      timestamp: FIXED_ISO,
-      detail: { message: 'this route reads application/json bodies' },
-    });
+    expect(media.json).toEqual(problem(415, 'Unsupported Media Type', 'this route reads application/json bodies'));
     expect(media.text).not.toContain('secret');
 
     const large = await put({ 'content-type': 'application/json' }, `{"pad":"${'x'.repeat(1024 * 1024)}"}`);
     expect(large.status).toBe(413);
-    expect(large.json).toEqual({
-      title: 'Payload Too Large',
-      status: 413,
-      timestamp: FIXED_ISO,
-      detail: { message: 'the body exceeds 1048576 bytes' },
-    });
+    expect(large.json).toEqual(problem(413, 'Payload Too Large', 'the body exceeds 1048576 bytes'));
 
     const broken = await put({ 'content-type': 'application/json' }, '{"condition": secret-token}');
     expect(broken.status).toBe(400);
-    expect(broken.json).toEqual({
-      title: 'Bad Request',
-      status: 400,
-      timestamp: FIXED_ISO,
-      detail: { message: 'the body is not valid JSON: unexpected token' },
-    });
+    expect(broken.json).toEqual(problem(400, 'Bad Request', 'the body is not valid JSON: unexpected token'));
     expect(broken.text).not.toContain('secret');
 
     const deep = await put({ 'content-type': 'application/json' }, `{"condition":${'['.repeat(40)}${']'.repeat(40)}}`);
@@ -157,21 +130,11 @@ describe('one error path', () => {
       const res = await request(server.url, { method, path, headers: priv });
       expect(res.status, `${method} ${path}`).toBe(405);
       expect(res.headers['allow']).toBe(allow);
-      expect(res.json).toEqual({
-        title: 'Method Not Allowed',
-        status: 405,
-        timestamp: FIXED_ISO,
-        detail: { message: `this route answers ${allow}` },
-      });
+      expect(res.json).toEqual(problem(405, 'Method Not Allowed', `this route answers ${allow}`));
     }
     const missing = await request(server.url, { path: '/v3/secret-path' });
     expect(missing.status).toBe(404);
-    expect(missing.json).toEqual({
-      title: 'Not Found',
-      status: 404,
-      timestamp: FIXED_ISO,
-      detail: { message: 'no route at this path' },
-    });
+    expect(missing.json).toEqual(problem(404, 'Not Found', 'no route at this path'));
   });
 });
 
