@@ -10,6 +10,7 @@ import { adminCustomerRoutes } from './http/admin.js';
 import { BodyError } from './http/body.js';
 import { registerBodyBudget } from './http/body-budget.js';
 import { registerCors } from './http/cors.js';
+import { registerEarlyAnswerClose } from './http/early-answer.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
 import { defaultReason } from './http/errors.js';
 import { eventsRoutes } from './http/events.js';
@@ -115,11 +116,6 @@ export function createApp(options: AppOptions): FastifyInstance {
     else done(new BodyError(parsed.status, parsed.message), undefined);
   });
 
-  app.addHook('onSend', async (request, reply) => {
-    // Answered before the body was read (a 401, a 503, a 413): close the connection rather than keep reading a body
-    // nobody wants, which would otherwise run into a second, request-timeout answer on the same connection.
-    if (!request.raw.complete) reply.header('connection', 'close');
-  });
   app.addHook('onResponse', async (request, reply) => {
     const status = reply.statusCode;
     metrics.requestDuration.observe(
@@ -145,6 +141,8 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
 
   registerErrorHandling(app);
+  // Up to 2 s for a client to finish sending a body nobody will read, so it gets the answer instead of a reset.
+  registerEarlyAnswerClose(app, Math.min(2_000, limits.requestTimeoutMs));
   registerBodyBudget(app, limits.maxInflightBodyBytes);
   registerCors(app);
   app.register(eventsRoutes);

@@ -120,6 +120,20 @@ describeStores('hostile input', (store) => {
     expect((await postEvents(server, key, [ok])).status).toBe(202);
   });
 
+  it('answers a large body sent without a key with 401, read by the client whole, not a reset', async () => {
+    const big = paddedBatch('no-key', 3_000_000);
+    for (let i = 0; i < 5; i++) {
+      const res = await request(server.url, {
+        method: 'POST',
+        path: '/v3/events',
+        headers: { 'content-type': 'application/json' },
+        body: big,
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers['connection']).toBe('close');
+    }
+  });
+
   it('refuses a batch of two million items with 413 before parsing it', async () => {
     const res = await expectRejected(`[${Array.from({ length: 2_000_000 }, () => '0').join(',')}]`, 413);
     expect(res.json.detail).toEqual({ message: 'a batch holds at most 1000 events; this one holds 2000000' });

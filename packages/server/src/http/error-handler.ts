@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { BodyError } from './body.js';
+import { answeredEarly } from './early-answer.js';
 import { errorBody, type RejectReason, sendError, titleOf } from './errors.js';
 
 /**
@@ -47,6 +48,11 @@ export function frameworkErrors(maxParamLength: number) {
 export function clientErrorHandler(now: () => number) {
   return (err: Error & { code?: string }, socket: Socket): void => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    // The request was already answered (before its body was read): one answer per request, never a second 408.
+    if (answeredEarly.has(socket)) {
+      socket.destroy();
+      return;
+    }
     const [status, message] =
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'the request was not received in time']
