@@ -216,10 +216,13 @@ describeStores('hostile input', (store) => {
 });
 
 /** A raw TCP connection to the server, recording everything it answers until it closes. */
-function connect(url: string): Promise<{ socket: net.Socket; received: () => string; closed: Promise<string> }> {
+function connect(
+  url: string,
+  options: { allowHalfOpen?: boolean } = {},
+): Promise<{ socket: net.Socket; received: () => string; closed: Promise<string> }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: hostname, port: Number(port) });
+    const socket = net.connect({ host: hostname, port: Number(port), ...options });
     let data = '';
     socket.on('data', (c: Buffer) => {
       data += c.toString('latin1');
@@ -337,6 +340,30 @@ describe('hostile connections', () => {
       );
       await trickle(c.socket, ' ', 50, 400);
       timeoutAnswer(await c.closed);
+    });
+
+    it('lets a client finish sending the body after an early 401, then closes without a reset', async () => {
+      // Half-open: the client keeps sending after the server has finished its side, as an HTTP client mid-upload does.
+      const c = await connect(server.url, { allowHalfOpen: true });
+      const errors: string[] = [];
+      const recordError = (e?: NodeJS.ErrnoException | null) => {
+        if (e) errors.push(e.code ?? e.message);
+      };
+      c.socket.on('error', recordError);
+      c.socket.write(
+        'POST /v3/events HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 50000\r\n\r\n',
+      );
+      for (let i = 0; i < 1000 && !c.received().includes('\r\n\r\n{'); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(responses(c.received())).toEqual(['HTTP/1.1 401']);
+      // The rest of the body arrives after the answer, in pieces: the server reads and discards it.
+      for (let i = 0; i < 5; i++) {
+        c.socket.write(' '.repeat(10_000), recordError);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      c.socket.end();
+      const raw = await c.closed;
+      expect(errors).toEqual([]);
+      expect(responses(raw)).toEqual(['HTTP/1.1 401']);
     });
 
     it('closes the connection after a 401 whose body was never read: one answer, no second 408', async () => {
