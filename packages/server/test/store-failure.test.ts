@@ -69,7 +69,7 @@ describeStores('a failing commit', (store) => {
     // The same failure again and again is logged once, with its stack, not once per request.
     for (let i = 0; i < 4; i++) expect((await postEvents(server, server.account.publicKey, batch)).status).toBe(503);
     const errors = logLines.filter((l) => l.level >= 50);
-    expect(errors.map((l) => l.msg)).toEqual(['store write failed']);
+    expect(errors.map((l) => l.msg)).toEqual(['commit failed']);
     expect(errors[0]?.err?.stack).toContain('simulated I/O failure');
     // The failed commit is what /health reports (it answered 200 just before): the same store write path.
     const down = await health();

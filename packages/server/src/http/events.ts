@@ -56,7 +56,7 @@ export async function eventsRoutes(app: FastifyInstance): Promise<void> {
         const overloaded = err instanceof OverloadedError;
         const reason = overloaded ? 'overloaded' : 'store_error';
         metrics.rejected.inc({ reason });
-        if (!overloaded) writeHealth.recordFailure(err, request.log);
+        if (!overloaded) writeHealth.recordFailure(err, request.log, 'commit failed');
         reply.header('retry-after', String(limits.retryAfterSeconds));
         const message = overloaded
           ? 'the server is overloaded; retry later'

@@ -30,9 +30,10 @@ export class WriteHealth {
     this.lastLogged = null;
   }
 
-  recordFailure(err: unknown, log: FastifyBaseLogger = this.log): void {
+  /** `what` names the write in the log line: 'commit failed' for a group commit, 'health probe failed' for a probe. */
+  recordFailure(err: unknown, log: FastifyBaseLogger, what: string): void {
     this.last = { ok: false, at: performance.now() };
-    this.logFailure(err, log, 'store write failed');
+    this.logFailure(err, log, what);
   }
 
   /** Logs `err` unless the previous failure logged had the same message. */
@@ -62,7 +63,7 @@ export class WriteHealth {
       this.recordSuccess();
       return true;
     } catch (err) {
-      this.recordFailure(err);
+      this.recordFailure(err, this.log, 'health probe failed');
       return false;
     }
   }
