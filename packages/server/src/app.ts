@@ -1,14 +1,26 @@
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import { DEFAULT_LIMITS, type Limits } from './config.js';
-import { adminRoutes } from './http/admin.js';
+import { graphqlRoutes } from './graphql/route.js';
+import { adminCustomerRoutes } from './http/admin.js';
+import { BodyError } from './http/body.js';
+import { registerBodyBudget } from './http/body-budget.js';
 import { registerCors } from './http/cors.js';
-import { errorBody } from './http/errors.js';
+import { registerEarlyAnswerClose } from './http/early-answer.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
+import { defaultReason } from './http/errors.js';
 import { eventsRoutes } from './http/events.js';
 import { healthRoutes } from './http/health.js';
+import { parseJsonBytes } from './http/json.js';
 import { metricsRoutes } from './http/metrics.js';
-import { segmentsRoutes } from './http/segments.js';
+import { WriteHealth } from './http/write-health.js';
 import { createGroupCommitter } from './ingest/group-commit.js';
 import { createMetrics } from './metrics/metrics.js';
+import { adminSegmentRoutes } from './segments/admin-route.js';
 import { SegmentService } from './segments/service.js';
 import type { Store } from './store/store.js';
 import './http/context.js';
@@ -24,33 +36,48 @@ export interface AppOptions {
   now?: () => number;
   /** The account whose private key reads /metrics; omitted: any account's private key. */
   operatorAccountId?: string;
-  /** Route plugins registered after the built-in ones, with `app.odpkit` available. */
+  /** Route plugins registered after the built-in ones, with `app.odpkit` and `requireAccount` available. */
   plugins?: FastifyPluginAsync[];
   /** Process metrics (CPU, memory, event loop) in /metrics; off by default because they are per process. */
   defaultMetrics?: boolean;
 }
 
-/** Composes the server from its route plugins. The caller owns the store; closing the app drains pending commits. */
+/** Path parameters longer than this (segment names are far shorter) are refused with 414 by the router. */
+const MAX_PARAM_LENGTH = 100;
+
+/** Composes the server from one plugin per feature. The caller owns the store; closing the app drains pending commits. */
 export function createApp(options: AppOptions): FastifyInstance {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const now = options.now ?? Date.now;
   const app = Fastify({
     logger: (options.logger ?? false) as FastifyServerOptions['logger'],
-    // A client that trickles headers or a body must not hold a connection forever.
-    requestTimeout: 30_000,
     // Two log lines per request would cost more CPU than validating a batch of 10 at ingestion rates; failures are
-    // logged where they happen, and /metrics counts every request by route and status.
-    disableRequestLogging: true,
-    // Routes read their own caps; this only bounds what Fastify's JSON parser reads for other plugins.
+    // logged where they happen, refusals at debug level, and /metrics counts every request by route and status.
+    logController: new LogController({ disableRequestLogging: true }),
+    // A client that trickles headers or a body, or holds a connection open doing nothing, is cut off.
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      // Node checks the header and request timeouts on this interval, so a timeout fires at most this much late.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
     bodyLimit: limits.maxBodyBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
+    clientErrorHandler: clientErrorHandler(now),
   });
+  app.server.maxConnections = limits.maxConnections;
 
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
+  const writeHealth = new WriteHealth(options.store, app.log);
   const committer = createGroupCommitter(options.store, {
     windowMs: options.commitWindowMs ?? 0,
     maxPendingEvents: limits.maxPendingEvents,
     maxGroupEvents: limits.maxGroupEvents,
     onCommit: (outcomes) => {
+      writeHealth.recordSuccess();
       metrics.commits.inc();
       for (const o of outcomes) metrics.recordOutcome(o);
     },
@@ -65,42 +92,65 @@ export function createApp(options: AppOptions): FastifyInstance {
     segments: new SegmentService(options.store, { clock: now }),
     now,
     operatorAccountId: options.operatorAccountId ?? null,
+    writeHealth,
   });
   app.decorateRequest('account', null);
+  app.decorateReply('rejectReason', null);
+
+  let lastDropWarning = Number.NEGATIVE_INFINITY;
+  app.server.on('drop', () => {
+    metrics.connectionsDropped.inc();
+    // One warning per minute at most: a connection flood must not become a log flood.
+    if (performance.now() - lastDropWarning > 60_000) {
+      lastDropWarning = performance.now();
+      app.log.warn({ maxConnections: limits.maxConnections }, 'connection refused: too many open connections');
+    }
+  });
+
+  // Any JSON body of a route that does not read its own (plugins added later): depth-checked, parsed safely, and
+  // refused through the shared error handler.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    const parsed = parseJsonBytes(body as Buffer);
+    if (parsed.ok) done(null, parsed.value);
+    else done(new BodyError(parsed.status, parsed.message), undefined);
+  });
 
   app.addHook('onResponse', async (request, reply) => {
+    const status = reply.statusCode;
     metrics.requestDuration.observe(
-      { route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      { route: request.routeOptions.url ?? 'unmatched', status: String(status) },
       reply.elapsedTime / 1000,
     );
+    if (status >= 400 && status < 500) {
+      // Refusals are the client's business, not the operator's: debug level, and no personal data (no key, no
+      // query string, no body, no message that might quote them).
+      request.log.debug(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? null,
+          status,
+          reason: reply.rejectReason ?? defaultReason(status),
+        },
+        'request refused',
+      );
+    }
   });
-  // Fastify's own errors (body too large, bad content length, timeouts) get the same body shape as ours.
-  app.setErrorHandler(async (error, request, reply) => {
-    const err = error as { statusCode?: number; message?: string; code?: string };
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 413) metrics.rejected.inc({ reason: 'too_large' });
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    const message =
-      status === 413
-        ? `the body exceeds ${limits.maxBodyBytes} bytes`
-        : status >= 500
-          ? 'internal error'
-          : String(err.message);
-    return reply.code(status).send(errorBody(status, { message }, now));
-  });
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send(errorBody(404, { message: `no route ${request.method} ${request.url.split('?')[0]}` }, now)),
-  );
   app.addHook('onClose', async () => {
     await committer.drain();
   });
 
+  registerErrorHandling(app);
+  // Up to 2 s for a client to finish sending a body nobody will read, so it gets the answer instead of a reset.
+  registerEarlyAnswerClose(app, Math.min(2_000, limits.requestTimeoutMs));
+  registerBodyBudget(app, limits.maxInflightBodyBytes);
   registerCors(app);
   app.register(eventsRoutes);
+  app.register(graphqlRoutes);
+  app.register(adminCustomerRoutes);
+  app.register(adminSegmentRoutes);
   app.register(healthRoutes);
   app.register(metricsRoutes);
-  app.register(adminRoutes);
-  app.register(segmentsRoutes);
   for (const plugin of options.plugins ?? []) app.register(plugin);
   return app;
 }

@@ -79,7 +79,9 @@ describeStores('admin, health and metrics', (store) => {
         title: 'Unauthorized',
         status: 401,
         timestamp: FIXED_ISO,
-        detail: { message: 'missing x-api-key or Authorization: Bearer header (the account private key)' },
+        detail: {
+          message: "this route needs the account's private key in Authorization: Bearer <key> (or x-api-key)",
+        },
       });
     });
 
@@ -97,27 +99,33 @@ describeStores('admin, health and metrics', (store) => {
   });
 
   describe('health and metrics', () => {
-    // A closed store stands in for one that can no longer write (a full disk, a lost database connection).
-    it('GET /health writes through the store: 200 while it can, 503 when it cannot', async () => {
-      const testDb = await createTestDb(store);
-      const opened = await openStore(testDb.db);
-      const app = createApp({ store: opened, now: () => FIXED_NOW });
-      try {
-        const ok = await app.inject({ method: 'GET', url: '/health' });
-        expect(ok.statusCode).toBe(200);
-        expect(ok.json()).toEqual({ status: 'ok' });
-        await opened.close(); // the store can no longer write
-        const down = await app.inject({ method: 'GET', url: '/health' });
-        expect(down.statusCode).toBe(503);
-        expect(down.json()).toEqual({
-          title: 'Service Unavailable',
-          status: 503,
-          timestamp: FIXED_ISO,
-          detail: { message: 'the store cannot write' },
-        });
-      } finally {
-        await app.close();
-        await testDb.drop();
+    // A closed store stands in for one that can no longer write (a full disk, a lost database connection); the
+    // failing-commit case is in store-failure.test.ts.
+    it('GET /health probes a store write: 200 while it can, 503 when it cannot', async () => {
+      for (const closed of [false, true]) {
+        const testDb = await createTestDb(store);
+        const opened = await openStore(testDb.db);
+        const app = createApp({ store: opened, now: () => FIXED_NOW });
+        try {
+          if (closed) await opened.close(); // the store can no longer write
+          const res = await app.inject({ method: 'GET', url: '/health' });
+          if (!closed) {
+            expect(res.statusCode).toBe(200);
+            expect(res.json()).toEqual({ status: 'ok' });
+            continue;
+          }
+          expect(res.statusCode).toBe(503);
+          expect(res.json()).toEqual({
+            title: 'Service Unavailable',
+            status: 503,
+            timestamp: FIXED_ISO,
+            detail: { message: 'the store cannot write' },
+          });
+        } finally {
+          await app.close();
+          if (!closed) await opened.close();
+          await testDb.drop();
+        }
       }
     });
 

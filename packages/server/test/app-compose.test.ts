@@ -1,8 +1,8 @@
-import { authenticate, createAccount, createApp, openSqliteStore, requireAccount } from '@odpkit/server';
+import { createAccount, createApp, openSqliteStore, requireAccount } from '@odpkit/server';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// Route plugins added later (GraphQL, issue 4) register through createApp({ plugins }) and reuse the key check.
+// Route plugins added by an embedder register through createApp({ plugins }) and reuse the key check and error path.
 describe('composing the app', () => {
   const store = openSqliteStore(':memory:');
   let app: FastifyInstance;
@@ -16,7 +16,6 @@ describe('composing the app', () => {
         async (instance) => {
           instance.get('/v3/whoami', { onRequest: requireAccount('public') }, async (request) => ({
             account: request.account!.id,
-            viaHelper: (await authenticate(request, 'public'))?.id,
             storeReachable: instance.odpkit.store === store,
           }));
         },
@@ -33,14 +32,16 @@ describe('composing the app', () => {
     const ok = await app.inject({ method: 'GET', url: '/v3/whoami', headers: { 'X-Api-Key': keys.publicKey } });
     expect(ok.statusCode).toBe(200);
     const account = await store.accountByPublicKey(keys.publicKey);
-    expect(ok.json()).toEqual({ account: account!.id, viaHelper: account!.id, storeReachable: true });
+    expect(ok.json()).toEqual({ account: account!.id, storeReachable: true });
     expect(ok.headers['access-control-allow-origin']).toBe('*');
     const denied = await app.inject({ method: 'GET', url: '/v3/whoami', headers: { 'x-api-key': keys.privateKey } });
     expect(denied.statusCode).toBe(401);
-    expect(denied.json().detail).toEqual({ message: 'unknown public key' });
+    expect(denied.json().detail).toEqual({
+      message: "unknown key: this route needs the account's public key in x-api-key",
+    });
   });
 
-  it("keeps Fastify's JSON parser for plugin routes (the events route's raw parser is encapsulated)", async () => {
+  it("gives plugin routes the app's JSON parser (the events route's raw parser is encapsulated)", async () => {
     const probe = createApp({
       store,
       plugins: [

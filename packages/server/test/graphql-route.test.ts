@@ -1,10 +1,15 @@
-import fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphqlRoute } from '../src/graphql/route.js';
-import { type SegmentDataSource, SegmentService } from '../src/segments/service.js';
+import { createApp } from '../src/app.js';
+import { GRAPHQL_BODY_LIMIT } from '../src/graphql/route.js';
+import type { SegmentDataSource, SegmentService } from '../src/segments/service.js';
 import type { CustomerView, StoredEvent } from '../src/segments/types.js';
+import type { Store } from '../src/store/store.js';
 
-/** In-memory stand-in for the store's segment methods (the store has its own contract suite). */
+/**
+ * In-memory stand-in for the store's account and segment methods (the store has its own contract suite), under the
+ * real app: the real key check, body decoding and error path.
+ */
 class MemorySource implements SegmentDataSource {
   customers: { accountId: string; view: CustomerView; events: StoredEvent[] }[] = [];
   definitions: { accountId: string; name: string; definition: unknown }[] = [];
@@ -29,6 +34,12 @@ class MemorySource implements SegmentDataSource {
     this.definitions = this.definitions.filter((d) => !(d.accountId === accountId && d.name === name));
     this.definitions.push({ accountId, name, definition });
   }
+  async accountByPublicKey(key: string) {
+    return KEYS[key] ?? null;
+  }
+  async accountByPrivateKey() {
+    return null;
+  }
   async deleteSegmentDefinition(accountId: string, name: string) {
     const before = this.definitions.length;
     this.definitions = this.definitions.filter((d) => !(d.accountId === accountId && d.name === name));
@@ -37,10 +48,11 @@ class MemorySource implements SegmentDataSource {
 }
 
 const NOW = Date.UTC(2026, 0, 31);
+const NOW_ISO = new Date(NOW).toISOString();
 const KEYS: Record<string, { id: string }> = { 'pub-key-A': { id: 'A' }, 'pub-key-B': { id: 'B' } };
 
 const source = new MemorySource();
-const segments = new SegmentService(source, { clock: () => NOW });
+let segments: SegmentService;
 let app: FastifyInstance;
 let url: string;
 
@@ -49,6 +61,8 @@ function event(action: string, data: StoredEvent['data'] = {}): StoredEvent {
 }
 
 beforeAll(async () => {
+  app = createApp({ store: source as unknown as Store, now: () => NOW });
+  segments = app.odpkit.segments;
   source.customers.push(
     {
       accountId: 'A',
@@ -71,15 +85,6 @@ beforeAll(async () => {
     { name: 'push_on_sale', condition: { event: { action: 'push_opt_in' } } },
     { name: 'anyone', condition: { not: { identifier: 'nothing' } } },
   ]);
-  app = fastify();
-  await app.register(graphqlRoute, {
-    segments,
-    authenticate: async (request) => {
-      const key = request.headers['x-api-key'];
-      return typeof key === 'string' ? (KEYS[key] ?? null) : null;
-    },
-    bodyLimit: 64 * 1024,
-  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -105,7 +110,7 @@ async function post(body: string, headers: Record<string, string> = {}) {
   return { status: response.status, contentType: response.headers.get('content-type'), json: JSON.parse(text) };
 }
 
-/** Form A exactly as the Python SDK sends it: json.dumps of query + variables (research §5.2). */
+/** Form A exactly as the Python SDK sends it: json.dumps of query + variables. */
 function formA(userKey: string, userId: string, audiences: string[]): string {
   const query = `query($userId: String, $audiences: [String]) {customer(${userKey}: $userId) {audiences(subset: $audiences) {edges {node {name state}}}}}`;
   return `{"query": ${JSON.stringify(query)}, "variables": {"userId": ${JSON.stringify(userId)}, "audiences": [${audiences.map((a) => JSON.stringify(a)).join(', ')}]}}`;
@@ -159,7 +164,7 @@ describe('POST /v3/graphql: the SDK request forms', () => {
     });
   });
 
-  it('answers form B (inline literals, JS SDK) sent as the exact raw text from the research', async () => {
+  it('answers form B (inline literals, JS SDK) sent as the exact raw text the JS SDK sends', async () => {
     const body = String.raw`{"query" : "query {customer(fs_user_id : \"tester-101\") {audiences(subset: [\"has_email\",\"has_email_opted_in\",\"push_on_sale\"]) {edges {node {name state}}}}}"}`;
     const res = await post(body);
     expect(res.status).toBe(200);
@@ -442,26 +447,50 @@ describe('POST /v3/graphql: limits', () => {
     expect(long.status).toBe(200);
     expectGraphQLErrors(long.json, 'ExecutionAborted');
     expect(long.json.errors[0].message).toMatch(/^query is \d+ characters long \(maximum 32768\)$/);
-    const huge = await post(JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(70 * 1024) } }));
+    // The body limit refuses before GraphQL starts, so the answer is the server's shared error shape.
+    const huge = await post(
+      JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(GRAPHQL_BODY_LIMIT) } }),
+    );
     expect(huge.status).toBe(413);
-    expectGraphQLErrors(huge.json, 'ExecutionAborted');
+    expect(huge.json).toEqual({
+      title: 'Payload Too Large',
+      status: 413,
+      timestamp: NOW_ISO,
+      detail: { message: `the body exceeds ${GRAPHQL_BODY_LIMIT} bytes` },
+    });
+  });
+
+  it('refuses a body nested deeper than 32 levels before parsing it, as a GraphQL error', async () => {
+    const depth = 100_000;
+    const res = await post(`{"query":"{ __typename }","variables":{"v":${'['.repeat(depth)}${']'.repeat(depth)}}}`);
+    expect(res.status).toBe(400);
+    expectGraphQLErrors(res.json, 'InvalidSyntax');
+    expect(res.json.errors[0].message).toBe('the body nests arrays and objects deeper than 32 levels');
   });
 });
 
 describe('POST /v3/graphql: authentication and isolation', () => {
-  it('401 without a key or with an unknown one, in the problem shape', async () => {
+  it("401 without a key or with an unknown one, from the shared builder and the app's clock", async () => {
+    const wanted = "this route needs the account's public key in x-api-key";
     const cases = [
-      { headers: { 'x-api-key': '' }, message: 'missing x-api-key header' },
-      { headers: { 'x-api-key': 'wrong' }, message: 'unknown API key' },
+      { headers: { 'x-api-key': '' }, message: wanted },
+      { headers: { 'x-api-key': 'wrong' }, message: `unknown key: ${wanted}` },
     ];
     for (const { headers, message } of cases) {
       const res = await post(formA('fs_user_id', 'tester-101', ['has_email']), headers);
       expect(res.status).toBe(401);
-      expect(res.json.detail).toEqual({ message });
-      expect(Object.keys(res.json).sort()).toEqual(['detail', 'status', 'timestamp', 'title']);
-      expect(res.json).toMatchObject({ title: 'Unauthorized', status: 401 });
-      expect(Number.isNaN(Date.parse(res.json.timestamp))).toBe(false);
+      expect(res.json).toEqual({ title: 'Unauthorized', status: 401, timestamp: NOW_ISO, detail: { message } });
     }
+  });
+
+  it('keeps __proto__ in variables as plain data', async () => {
+    const q = 'query($userId: String) { customer(fs_user_id: $userId) { audiences { edges { node { name } } } } }';
+    const res = await post(
+      `{"query": ${JSON.stringify(q)}, "variables": {"userId": "tester-101", "__proto__": {"x": 1}}}`,
+    );
+    expect(res.status).toBe(200);
+    expect(res.json.data.customer.audiences.edges.length).toBeGreaterThan(0);
+    expect(({} as Record<string, unknown>)['x']).toBeUndefined();
   });
 
   it("account B's key cannot see account A's customers", async () => {

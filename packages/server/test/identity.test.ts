@@ -1,7 +1,10 @@
 import { WIRE_LIMITS } from '@odpkit/sdk/limits';
-import { MAX_IDENTIFIERS_PER_CUSTOMER, openStore, SegmentService, validateBatch } from '@odpkit/server';
+import { openStore } from '@odpkit/server';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_IDENTIFIERS_PER_CUSTOMER } from '../src/ingest/stitch.js';
+import { validateBatch } from '../src/ingest/validate.js';
+import { SegmentService } from '../src/segments/service.js';
 import {
   adminGet,
   createTestDb,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type IngestBatch, openStore, type Store, validateBatch } from '@odpkit/server';
+import { type IngestBatch, openStore, type Store } from '@odpkit/server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { validateBatch } from '../src/ingest/validate.js';
 import { createTestSchema, describePg, type TestSchema } from './helpers/pg.js';
 
 /**

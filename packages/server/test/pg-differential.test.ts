@@ -2,15 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type IngestBatch,
-  MAX_IDENTIFIERS_PER_CUSTOMER,
-  openSqliteStore,
-  openStore,
-  type Store,
-  validateBatch,
-} from '@odpkit/server';
+import { type IngestBatch, openSqliteStore, openStore, type Store } from '@odpkit/server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { MAX_IDENTIFIERS_PER_CUSTOMER } from '../src/ingest/stitch.js';
+import { validateBatch } from '../src/ingest/validate.js';
 import { createTestSchema, describePg, type TestSchema } from './helpers/pg.js';
 
 /**

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { openPostgresStore, type PreparedEvent, type Store, validateBatch } from '@odpkit/server';
+import { openPostgresStore, type PreparedEvent, type Store } from '@odpkit/server';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { validateBatch } from '../src/ingest/validate.js';
 import { createAnalyzer } from '../src/store/postgres/analyze.js';
 import { parsePostgresUrl } from '../src/store/postgres/connection.js';
 import {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type IngestBatch, type PreparedEvent, type Store, validateBatch } from '@odpkit/server';
+import type { IngestBatch, PreparedEvent, Store } from '@odpkit/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { validateBatch } from '../src/ingest/validate.js';
 
 /**
  * The contract every Store implementation must pass (SQLite and PostgreSQL): call it from a *.test.ts

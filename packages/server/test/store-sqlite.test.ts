@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type IngestBatch, openSqliteStore, type Store, validateBatch } from '@odpkit/server';
+import { type IngestBatch, openSqliteStore, type Store } from '@odpkit/server';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { validateBatch } from '../src/ingest/validate.js';
 import { runStoreContract } from './store-contract.js';
 
 // The store contract against a real SQLite file in a temp dir (not :memory:, which skips the WAL and fsync paths).

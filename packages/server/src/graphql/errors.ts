@@ -1,6 +1,6 @@
 // The wire shape of GraphQL errors. Every error carries `locations` and
 // `extensions.classification`, because the official JS SDK's response schema rejects errors
-// without them as a "decode error" (research odp-sdk-behaviour.md §5.3), and the Python SDK
+// without them as a "decode error", and the Python SDK
 // reads `extensions.classification`.
 
 import type { GraphQLError } from 'graphql';

@@ -43,18 +43,6 @@ function fieldError(error: GraphQLError, onInternalError?: (error: unknown) => v
   return wire;
 }
 
-/** Parses a body that arrived as text (text/plain: some browser clients send JSON so to skip a CORS preflight). */
-export function parseTextBody(text: string): { ok: true; payload: unknown } | { ok: false; response: GraphQLResponse } {
-  try {
-    return { ok: true, payload: JSON.parse(text) };
-  } catch {
-    return {
-      ok: false,
-      response: { status: 400, body: { errors: [requestError('request body is not valid JSON', 'InvalidSyntax')] } },
-    };
-  }
-}
-
 export async function runGraphQL(payload: unknown, options: RunOptions): Promise<GraphQLResponse> {
   if (!isObject(payload)) return badRequest('request body must be a JSON object with a "query" string');
   const { query, variables, operationName } = payload;

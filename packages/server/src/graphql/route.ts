@@ -1,37 +1,22 @@
-// POST /v3/graphql: the segment query endpoint the ODP SDKs call (research odp-sdk-behaviour.md §5).
-// Register without fastify-plugin: the auth hook, body limit and error handler below must stay
-// inside this plugin's encapsulation context and not affect the rest of the app.
+// POST /v3/graphql (public key): the segment query endpoint the ODP SDKs call. The key is checked by the shared
+// requireAccount hook before the body is read, and a refusal before GraphQL starts (401, the body limit, the
+// in-flight budget) answers in the server's shared error shape. Once the body is read, problems with it answer as
+// GraphQL errors ({errors: [...]}, 400 for a body that is no GraphQL request, 200 for everything GraphQL itself
+// reports), because GraphQL clients read the reason from there.
 
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { SegmentService } from '../segments/service.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { requireAccount } from '../http/auth.js';
+import { type BodyFailure, decodeBody } from '../http/body.js';
 import { DocumentCache } from './document-cache.js';
-import { requestError, type WireError } from './errors.js';
-import { type GraphQLResponse, parseTextBody, runGraphQL } from './execute.js';
+import { requestError } from './errors.js';
+import { type GraphQLResponse, runGraphQL } from './execute.js';
 
-export interface Account {
-  id: string;
-}
+/** Max request body in bytes: queries are small; this bounds a huge variables list. */
+export const GRAPHQL_BODY_LIMIT = 256 * 1024;
+/** Parsed documents kept, by query text. */
+const DOCUMENT_CACHE_SIZE = 1000;
 
-export interface GraphqlRouteOptions {
-  segments: SegmentService;
-  /** Resolves the public key in the request (x-api-key) to its account, or null. */
-  authenticate: (request: FastifyRequest) => Promise<Account | null>;
-  /** Max request body in bytes; default 256 KiB (queries are small; this bounds a huge variables list). */
-  bodyLimit?: number;
-  /** Parsed documents kept, by query text. */
-  documentCacheSize?: number;
-}
-
-/** The server's problem shape, used for what is not a GraphQL answer (auth failures). */
-function problem(reply: FastifyReply, status: number, title: string, message: string): FastifyReply {
-  return reply.code(status).send({ title, status, timestamp: new Date().toISOString(), detail: { message } });
-}
-
-function graphqlErrors(reply: FastifyReply, status: number, errors: WireError[]): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ errors }));
-}
-
-function send(reply: FastifyReply, result: GraphQLResponse): FastifyReply {
+function send(reply: FastifyReply, result: GraphQLResponse | { status: 413 | 415; body: GraphQLResponse['body'] }) {
   // Serialise once here: the body has no schema for Fastify's serializer to speed up.
   return reply
     .code(result.status)
@@ -39,52 +24,34 @@ function send(reply: FastifyReply, result: GraphQLResponse): FastifyReply {
     .send(JSON.stringify(result.body));
 }
 
-export const graphqlRoute: FastifyPluginAsync<GraphqlRouteOptions> = async (app, options) => {
-  const documents = new DocumentCache(options.documentCacheSize ?? 1000);
-  // Request → account, without decorating the request type (which other plugins may also do).
-  const accounts = new WeakMap<FastifyRequest, Account>();
+function bodyError(failure: BodyFailure) {
+  const classification =
+    failure.status === 400 ? 'InvalidSyntax' : failure.status === 413 ? 'ExecutionAborted' : 'ValidationError';
+  return { status: failure.status, body: { errors: [requestError(failure.message, classification)] } };
+}
 
-  // Authenticate before the body is read, so unauthenticated clients cannot make us parse it.
-  app.addHook('onRequest', async (request, reply) => {
-    const account = await options.authenticate(request);
-    if (account === null) {
-      const hasKey = typeof request.headers['x-api-key'] === 'string' && request.headers['x-api-key'] !== '';
-      return problem(reply, 401, 'Unauthorized', hasKey ? 'unknown API key' : 'missing x-api-key header');
-    }
-    accounts.set(request, account);
-  });
+export async function graphqlRoutes(app: FastifyInstance): Promise<void> {
+  const documents = new DocumentCache(DOCUMENT_CACHE_SIZE);
+  const { segments } = app.odpkit;
 
-  // Body problems become GraphQL-shaped errors, so GraphQL clients can show the reason.
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return graphqlErrors(reply, 413, [requestError('request body is too large', 'ExecutionAborted')]);
-    }
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return graphqlErrors(reply, 415, [requestError('content-type must be application/json', 'ValidationError')]);
-    }
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return graphqlErrors(reply, error.statusCode, [
-        requestError(`request body is not valid JSON: ${error.message}`, 'InvalidSyntax'),
-      ]);
-    }
-    request.log.error({ err: error }, 'graphql request failed');
-    return problem(reply, 500, 'Internal Server Error', 'the request could not be processed');
-  });
+  // The body is read raw (capped by the body limit) and decoded here, so its problems become GraphQL errors;
+  // parsers are encapsulated, so this does not change other plugins.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  app.post('/v3/graphql', { bodyLimit: options.bodyLimit ?? 256 * 1024 }, async (request, reply) => {
-    const account = accounts.get(request)!;
-    let payload = request.body;
-    if (typeof payload === 'string' && request.headers['content-type']?.startsWith('text/plain')) {
-      const parsed = parseTextBody(payload);
-      if (!parsed.ok) return send(reply, parsed.response);
-      payload = parsed.payload;
-    }
-    const result = await runGraphQL(payload, {
-      accountId: account.id,
-      segments: options.segments,
-      documents,
-      onInternalError: (err) => request.log.error({ err }, 'graphql resolver failed'),
-    });
-    return send(reply, result);
-  });
-};
+  app.post(
+    '/v3/graphql',
+    { onRequest: requireAccount('public'), bodyLimit: GRAPHQL_BODY_LIMIT },
+    async (request, reply) => {
+      const decoded = await decodeBody(request.body as Buffer | undefined, request.headers, GRAPHQL_BODY_LIMIT);
+      if (!decoded.ok) return send(reply, bodyError(decoded));
+      const result = await runGraphQL(decoded.value, {
+        accountId: request.account!.id,
+        segments,
+        documents,
+        onInternalError: (err) => request.log.error({ err }, 'graphql resolver failed'),
+      });
+      return send(reply, result);
+    },
+  );
+}

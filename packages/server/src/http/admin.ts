@@ -4,8 +4,8 @@ import { sendError } from './errors.js';
 
 const RECENT_EVENTS = 20;
 
-/** The admin read API (private key). Every query is scoped to the key's account: another account's data is a 404. */
-export async function adminRoutes(app: FastifyInstance): Promise<void> {
+/** The admin customer API (private key). Every query is scoped to the key's account: another account's data is a 404. */
+export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
   const { store, segments } = app.odpkit;
   app.addHook('onRequest', requireAccount('private'));
 

@@ -5,9 +5,12 @@ import { requireAccount } from './auth.js';
 import { decodeBody } from './body.js';
 import { acceptedBody, sendError } from './errors.js';
 
-/** POST /v3/events (DESIGN §3): auth before the body is read, caps before parsing, 202 only after COMMIT. */
+/**
+ * POST /v3/events (public key): the key is checked before the body is read, every cap applies before parsing, and 202
+ * is answered only after the events are committed.
+ */
 export async function eventsRoutes(app: FastifyInstance): Promise<void> {
-  const { limits, committer, metrics, now } = app.odpkit;
+  const { limits, committer, metrics, now, writeHealth } = app.odpkit;
 
   // This plugin reads bodies itself (any media type, capped, compressed or not); parsers are encapsulated, so the
   // GraphQL and admin plugins keep Fastify's JSON parser.
@@ -17,29 +20,31 @@ export async function eventsRoutes(app: FastifyInstance): Promise<void> {
   );
 
   app.post('/v3/events', { onRequest: requireAccount('public') }, async (request, reply) => {
-    const decoded = await decodeBody(request.body as Buffer | undefined, request.headers, limits.maxBodyBytes);
+    const decoded = await decodeBody(request.body as Buffer | undefined, request.headers, limits.maxBodyBytes, {
+      count: limits.maxEvents,
+      what: 'events',
+    });
     if (!decoded.ok) {
-      metrics.rejected.inc({
-        reason: decoded.status === 400 ? 'malformed' : decoded.status === 413 ? 'too_large' : 'media_type',
-      });
-      return sendError(reply, decoded.status, { message: decoded.message });
+      const reason = decoded.status === 400 ? 'malformed' : decoded.status === 413 ? 'too_large' : 'media_type';
+      metrics.rejected.inc({ reason });
+      return sendError(reply, decoded.status, { message: decoded.message }, reason);
     }
     const value = decoded.value;
     if (typeof value !== 'object' || value === null) {
       metrics.rejected.inc({ reason: 'malformed' });
-      return sendError(reply, 400, { message: 'the body must be a JSON array of events or a single event object' });
+      return sendError(
+        reply,
+        400,
+        { message: 'the body must be a JSON array of events or a single event object' },
+        'malformed',
+      );
     }
+    // An array over maxEvents was refused (413) by decodeBody's pre-scan, before parsing.
     const batch = Array.isArray(value) ? value : [value];
-    if (batch.length > limits.maxEvents) {
-      metrics.rejected.inc({ reason: 'too_large' });
-      return sendError(reply, 413, {
-        message: `a batch holds at most ${limits.maxEvents} events; this one holds ${batch.length}`,
-      });
-    }
     const result = validateBatch(batch);
     if (!result.ok) {
       metrics.rejected.inc({ reason: 'invalid' });
-      return sendError(reply, 400, { invalids: result.invalids });
+      return sendError(reply, 400, { invalids: result.invalids }, 'invalid');
     }
     if (result.events.length > 0) {
       try {
@@ -47,13 +52,16 @@ export async function eventsRoutes(app: FastifyInstance): Promise<void> {
       } catch (err) {
         // Overload and storage trouble are both transient: 503 + Retry-After makes every official SDK retry, and the
         // idempotence ids make the retry safe. Never 429: Python and Swift drop 4xx without retrying.
+        // A failed commit also makes /health unhealthy until a write succeeds again.
         const overloaded = err instanceof OverloadedError;
-        metrics.rejected.inc({ reason: overloaded ? 'overloaded' : 'store_error' });
-        if (!overloaded) request.log.error({ err }, 'commit failed');
+        const reason = overloaded ? 'overloaded' : 'store_error';
+        metrics.rejected.inc({ reason });
+        if (!overloaded) writeHealth.recordFailure(err, request.log, 'commit failed');
         reply.header('retry-after', String(limits.retryAfterSeconds));
-        return sendError(reply, 503, {
-          message: overloaded ? 'the server is overloaded; retry later' : 'the event store is unavailable; retry later',
-        });
+        const message = overloaded
+          ? 'the server is overloaded; retry later'
+          : 'the event store is unavailable; retry later';
+        return sendError(reply, 503, { message }, reason);
       }
     }
     return reply.code(202).send(acceptedBody(now));

@@ -7,7 +7,8 @@ import { sendError } from './errors.js';
  * key, and when the server has an operator account (the default one), only that account's.
  */
 export async function metricsRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/metrics', { onRequest: requireAccount('private') }, async (request, reply) => {
+  app.addHook('onRequest', requireAccount('private'));
+  app.get('/metrics', async (request, reply) => {
     const { operatorAccountId, metrics } = app.odpkit;
     if (operatorAccountId !== null && request.account!.id !== operatorAccountId) {
       return sendError(reply, 401, { message: 'server metrics need the operator (default) account private key' });

@@ -23,7 +23,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     rejected: new Counter({
       name: 'odpkit_requests_rejected_total',
-      help: 'POST /v3/events requests not accepted, by reason',
+      help: 'Requests refused before their work was done: ingestion refusals by reason, and bodies refused on size or the in-flight budget on any route',
       labelNames: ['reason'] as const,
       registers,
     }),
@@ -60,6 +60,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     commits: new Counter({
       name: 'odpkit_commits_total',
       help: 'Store transactions committed by the group committer',
+      registers,
+    }),
+    connectionsDropped: new Counter({
+      name: 'odpkit_connections_refused_total',
+      help: 'Connections closed on arrival because maxConnections were already open',
+      registers,
+    }),
+    inflightBodyBytes: new Gauge({
+      name: 'odpkit_inflight_body_bytes',
+      help: 'Bytes reserved by request bodies being read or processed (bounded by maxInflightBodyBytes)',
       registers,
     }),
     pendingEvents: new Gauge({
