@@ -14,10 +14,11 @@ import { isHighConfidence, PERSON_TYPE } from './identifiers.js';
  *    fs_user_id, a candidate holding a different fs_user_id is another person: it keeps everything it owns (the
  *    shared email stays with it), a refused merge is recorded, and the event does not go there.
  * 2. The event's customer is the owner of its fs_user_id; without one, the oldest remaining candidate. The other
- *    remaining candidates are merged with it (the older one survives), unless both hold an fs_user_id or the merged
- *    customer would hold more than MAX_IDENTIFIERS_PER_CUSTOMER values: then the merge is refused and recorded, and
- *    that candidate keeps what it owns. Two emails (or two values of any other type) never block a merge: a person
- *    may have several, as rule 4 lets one customer collect them.
+ *    remaining candidates are merged with it (the older one survives), unless both hold a value of the same
+ *    high-confidence type (two fs_user_ids, two emails, two values of one custom key: two customers that each were
+ *    somebody may be two people sharing an identifier, so one event must not fuse them), or the merged customer would
+ *    hold more than MAX_IDENTIFIERS_PER_CUSTOMER values: then the merge is refused and recorded with that type (the
+ *    cap with CAP_REFUSAL), that candidate keeps everything it owns, and the event stays with the event's customer.
  * 3. With no candidate left, an owner of the event's vuid adopts the event, unless the event brings a new value of a
  *    high-confidence type that customer already holds (a shared device must not give one person a second
  *    fs_user_id); otherwise a new customer is created.
@@ -25,8 +26,8 @@ import { isHighConfidence, PERSON_TYPE } from './identifiers.js';
  *    MAX_VALUES_PER_TYPE values of any other type and MAX_IDENTIFIERS_PER_CUSTOMER in all; a value over a cap is not
  *    attached and is counted as capped. A vuid owned by another customer moves here instead of bridging the two.
  *
- * Stitching reads only the owners of the event's own values and bounded counts (countOf/totalOf never need more
- * than MAX_IDENTIFIERS_PER_CUSTOMER + 1 rows), never a customer's whole identity set.
+ * Stitching reads only the owners of the event's own values and bounded reads of a customer (countOf, totalOf and
+ * typesOf never need more than MAX_IDENTIFIERS_PER_CUSTOMER + 1 rows), never a customer's whole identity set.
  */
 
 export const MAX_VALUES_PER_TYPE = 25;
@@ -53,6 +54,11 @@ export interface IdentityGraphTx {
   countOf(customer: CustomerId, type: string): number;
   /** Identities the customer holds, counted up to MAX_IDENTIFIERS_PER_CUSTOMER + 1. */
   totalOf(customer: CustomerId): number;
+  /**
+   * The distinct types among the customer's first MAX_IDENTIFIERS_PER_CUSTOMER + 1 identities in type order: every
+   * type of a customer within the cap; for one over it, some of them (its total refuses a merge anyway).
+   */
+  typesOf(customer: CustomerId): ReadonlySet<string>;
   createCustomer(): CustomerId;
   addIdentity(customer: CustomerId, type: string, value: string): void;
   moveIdentity(type: string, value: string, to: CustomerId): void;
@@ -75,9 +81,16 @@ export function maxValuesOf(type: string): number {
   return type === PERSON_TYPE ? 1 : MAX_VALUES_PER_TYPE;
 }
 
-/** Why two customers may not become one, or null when they may. */
+/**
+ * Why two customers may not become one, or null when they may: the high-confidence type both hold a value of
+ * (fs_user_id first, else the smallest such type, so the recorded reason does not depend on a store's read order), or
+ * CAP_REFUSAL when together they would hold more than MAX_IDENTIFIERS_PER_CUSTOMER values.
+ */
 function mergeConflict(graph: IdentityGraphTx, a: CustomerId, b: CustomerId): string | null {
-  if (graph.countOf(a, PERSON_TYPE) > 0 && graph.countOf(b, PERSON_TYPE) > 0) return PERSON_TYPE;
+  const typesOfA = graph.typesOf(a);
+  const shared = [...graph.typesOf(b)].filter((type) => isHighConfidence(type) && typesOfA.has(type));
+  if (shared.includes(PERSON_TYPE)) return PERSON_TYPE;
+  if (shared.length > 0) return shared.sort()[0] as string;
   if (graph.totalOf(a) + graph.totalOf(b) > MAX_IDENTIFIERS_PER_CUSTOMER) return CAP_REFUSAL;
   return null;
 }

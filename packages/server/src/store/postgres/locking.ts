@@ -100,8 +100,8 @@ export async function lockIdentities(client: pg.ClientBase, ids: readonly Identi
 
 /**
  * The identity count per type of each customer, over its first MAX_IDENTIFIERS_PER_CUSTOMER + 1 identities in type
- * byte order (as SQLite's countOf counts them): exact for every customer within the cap, and never more rows than
- * that per customer, whatever it holds.
+ * byte order (as SQLite's countOf and typesOf read them): exact for every customer within the cap, and never more rows
+ * than that per customer, whatever it holds. The snapshot's typesOf is the types counted here.
  */
 export async function loadIdentityCounts(
   client: pg.ClientBase,

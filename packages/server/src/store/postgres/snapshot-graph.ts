@@ -48,7 +48,7 @@ export class SnapshotGraph {
   private readonly initialOwners = new Map<string, CustomerId>();
   /** The group's identities each customer owns right now (keys into `owners`). */
   private readonly keysOf = new Map<CustomerId, Set<string>>();
-  /** Per-type counts of every customer stitch() may ask about (see loadIdentityCounts). */
+  /** Per-type counts of every customer stitch() may ask about (see loadIdentityCounts); typesOf is their keys. */
   private readonly counts = new Map<CustomerId, Map<string, number>>();
   private nextTemp = FIRST_TEMP_ID;
   readonly changes: SnapshotChanges = { created: [], mergedInto: new Map(), merges: [], refused: [] };
@@ -78,6 +78,11 @@ export class SnapshotGraph {
         let n = 0;
         for (const v of this.countsOf(customer).values()) n += v;
         return Math.min(n, MAX_IDENTIFIERS_PER_CUSTOMER + 1);
+      },
+      typesOf: (customer) => {
+        const types = new Set<string>();
+        for (const [type, n] of this.countsOf(customer)) if (n > 0) types.add(type);
+        return types;
       },
       createCustomer: () => {
         const temp = this.nextTemp++;

@@ -83,6 +83,11 @@ export function createWrites(db: Database.Database, file: string | null): Writes
         `SELECT count(*) FROM (SELECT 1 FROM identities WHERE customer_id = ? LIMIT ${MAX_IDENTIFIERS_PER_CUSTOMER + 1})`,
       )
       .pluck(),
+    typesOf: db
+      .prepare(
+        `SELECT DISTINCT type FROM (SELECT type FROM identities WHERE customer_id = ? ORDER BY type LIMIT ${MAX_IDENTIFIERS_PER_CUSTOMER + 1})`,
+      )
+      .pluck(),
     newCustomer: db.prepare('INSERT INTO customers (account_id, created_at) VALUES (?, ?)'),
     addIdentity: db.prepare('INSERT INTO identities (account_id, type, value, customer_id) VALUES (?, ?, ?, ?)'),
     moveIdentity: db.prepare('UPDATE identities SET customer_id = ? WHERE account_id = ? AND type = ? AND value = ?'),
@@ -124,6 +129,7 @@ export function createWrites(db: Database.Database, file: string | null): Writes
       ownerOf: (type, value) => (q.owner.get(account, type, value) as number | undefined) ?? null,
       countOf: (customer, type) => q.countOf.get(customer, type) as number,
       totalOf: (customer) => q.totalOf.get(customer) as number,
+      typesOf: (customer) => new Set(q.typesOf.all(customer) as string[]),
       createCustomer: () => Number(q.newCustomer.run(account, at).lastInsertRowid),
       addIdentity: (customer, type, value) => void q.addIdentity.run(account, type, value, customer),
       moveIdentity: (type, value, to) => void q.moveIdentity.run(to, account, type, value),
