@@ -89,6 +89,45 @@ describeStores('identity', (store) => {
       expect(stats.json.refused_merges).toBeGreaterThanOrEqual(1);
     });
 
+    it('refuses to merge two customers that each hold an email; the event goes to its fs_user_id owner', async () => {
+      await send(event({ fs_user_id: 'two-mail-u1', email: 'two-mail-a@x.io' }), event({ email: 'two-mail-b@x.io' }));
+      const a = await customerOf('fs_user_id', 'two-mail-u1');
+      const b = await customerOf('email', 'two-mail-b@x.io');
+      expect(a).not.toBe(b);
+      const refusedBefore = await metric('odpkit_customer_merges_refused_total');
+      await send(event({ fs_user_id: 'two-mail-u1', email: 'two-mail-b@x.io' }, { linking: 'mail' }));
+      expect(await lookup('fs_user_id', 'two-mail-u1')).toEqual({
+        customerId: a,
+        identifiers: { email: ['two-mail-a@x.io'], fs_user_id: ['two-mail-u1'] },
+      });
+      expect(await lookup('email', 'two-mail-b@x.io')).toEqual({
+        customerId: b,
+        identifiers: { email: ['two-mail-b@x.io'] },
+      });
+      const aEvents = await server.store.customerEvents(server.account.id, a!);
+      expect(aEvents.map((e) => e.data['linking'])).toContain('mail');
+      expect(await server.store.customerEventCount(server.account.id, b!)).toBe(1);
+      expect(await metric('odpkit_customer_merges_refused_total')).toBe(refusedBefore + 1);
+      expect(await refusalsOf(server, a!)).toEqual([{ refused: b, type: 'email' }]);
+    });
+
+    it('refuses to merge two customers that each hold a value of one custom key', async () => {
+      await send(event({ crm_id: 'two-crm-1', email: 'two-crm@x.io' }), event({ crm_id: 'two-crm-2' }));
+      const a = await customerOf('crm_id', 'two-crm-1');
+      const b = await customerOf('crm_id', 'two-crm-2');
+      expect(a).not.toBe(b);
+      // No fs_user_id: the event goes to the older customer, and each crm_id stays with its owner.
+      await send(event({ crm_id: 'two-crm-2', email: 'two-crm@x.io' }, { linking: 'crm' }));
+      expect((await lookup('crm_id', 'two-crm-1'))?.identifiers).toEqual({
+        crm_id: ['two-crm-1'],
+        email: ['two-crm@x.io'],
+      });
+      expect(await lookup('crm_id', 'two-crm-2')).toEqual({ customerId: b, identifiers: { crm_id: ['two-crm-2'] } });
+      const aEvents = await server.store.customerEvents(server.account.id, a!);
+      expect(aEvents.map((e) => e.data['linking'])).toContain('crm');
+      expect(await refusalsOf(server, a!)).toEqual([{ refused: b, type: 'crm_id' }]);
+    });
+
     it('moves a vuid to the other customer instead of bridging two people (shared device)', async () => {
       await send(event({ fs_user_id: 'vuid-alice', vuid: 'vuid_shared_device' }), event({ fs_user_id: 'vuid-bob' }));
       const alice = await customerOf('fs_user_id', 'vuid-alice');
@@ -506,6 +545,22 @@ describeStores('identity index upgrade', (store) => {
     }
   });
 });
+
+/** The refused merges recorded with `kept` as the customer that kept the event, read from the database itself. */
+async function refusalsOf(server: TestServer, kept: string): Promise<{ refused: string; type: string }[]> {
+  const sql = 'SELECT refused_customer AS refused, type FROM refused_merges WHERE kept_customer = $1 ORDER BY id';
+  let rows: { refused: string | number; type: string }[];
+  if (server.schema) rows = await server.schema.query(sql, [kept]);
+  else {
+    const lite = new Database(server.db, { readonly: true });
+    try {
+      rows = lite.prepare(sql.replace('$1', '?')).all(Number(kept)) as typeof rows;
+    } finally {
+      lite.close();
+    }
+  }
+  return rows.map((r) => ({ refused: String(r.refused), type: r.type }));
+}
 
 /** Puts the identities index and the schema's recorded version back as the previous version left them. */
 async function reopenAsPreviousVersion(db: TestDb): Promise<string[]> {
