@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type IngestBatch, openSqliteStore, openStore, type Store } from '@odpkit/server';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MAX_IDENTIFIERS_PER_CUSTOMER } from '../src/ingest/stitch.js';
 import { validateBatch } from '../src/ingest/validate.js';
@@ -114,6 +115,13 @@ function stream(seed: number): unknown[][][] {
   });
 }
 
+interface Refusal {
+  kept_customer: number | string;
+  refused_customer: number | string;
+  type: string;
+}
+const refusalText = (r: Refusal) => `${r.kept_customer} ${r.refused_customer} ${r.type}`;
+
 describePg('PostgreSQL and SQLite stores give the same results', () => {
   let schema: TestSchema;
   let dir: string;
@@ -176,8 +184,20 @@ describePg('PostgreSQL and SQLite stores give the same results', () => {
     }
     const stats = await lite.accountStats(liteAccount);
     expect(await pg.accountStats(pgAccount)).toEqual(stats);
-    // The stream did reach the rules it is built for.
+    // Every refusal is recorded alike, with the same reason: the type both customers held, or the cap ('').
+    const refusals = 'SELECT kept_customer, refused_customer, type FROM refused_merges WHERE account_id = $1 ORDER BY id';
+    const pgRefusals = (await schema.query<Refusal>(refusals, [pgAccount])).map(refusalText);
+    const liteDb = new Database(join(dir, 'odpkit.db'), { readonly: true });
+    const liteRefusals = (liteDb.prepare(refusals.replace('$1', '?')).all(Number(liteAccount)) as Refusal[]).map(
+      refusalText,
+    );
+    liteDb.close();
+    expect(pgRefusals, `seed ${seed}`).toEqual(liteRefusals);
+    // The stream did reach the rules it is built for: merges, and refusals for two fs_user_ids, two emails and two
+    // values of one custom key.
     expect(stats.merges, `seed ${seed}`).toBeGreaterThan(0);
-    expect(stats.refusedMerges, `seed ${seed}`).toBeGreaterThan(0);
+    expect(stats.refusedMerges, `seed ${seed}`).toBe(liteRefusals.length);
+    const reasons = new Set(liteRefusals.map((r) => r.split(' ')[2]));
+    for (const type of ['fs_user_id', 'email', 'crm_id']) expect(reasons, `seed ${seed}`).toContain(type);
   });
 });
