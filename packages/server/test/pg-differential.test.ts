@@ -185,7 +185,8 @@ describePg('PostgreSQL and SQLite stores give the same results', () => {
     const stats = await lite.accountStats(liteAccount);
     expect(await pg.accountStats(pgAccount)).toEqual(stats);
     // Every refusal is recorded alike, with the same reason: the type both customers held, or the cap ('').
-    const refusals = 'SELECT kept_customer, refused_customer, type FROM refused_merges WHERE account_id = $1 ORDER BY id';
+    const refusals =
+      'SELECT kept_customer, refused_customer, type FROM refused_merges WHERE account_id = $1 ORDER BY id';
     const pgRefusals = (await schema.query<Refusal>(refusals, [pgAccount])).map(refusalText);
     const liteDb = new Database(join(dir, 'odpkit.db'), { readonly: true });
     const liteRefusals = (liteDb.prepare(refusals.replace('$1', '?')).all(Number(liteAccount)) as Refusal[]).map(
