@@ -146,4 +146,49 @@ describePg('concurrent group commits from two stores on one PostgreSQL', () => {
     // The first fs_user_id to meet the email keeps it; each of the other 59 is refused once.
     expect(stats).toMatchObject({ customers: 60, events: 180, refusedMerges: 59 });
   });
+  it('never merge two customers that each hold an email, when two stores link them through one crm_id at once', async () => {
+    const account = (await stores[0]!.createAccount({ publicKey: 'pk_mails', privateKey: 'sk_mails' })).id;
+    const people = Array.from({ length: 60 }, (_, i) => `mail-${i}`);
+    const prepare = (events: unknown[]): IngestBatch => {
+      const v = validateBatch(events);
+      if (!v.ok) throw new Error(JSON.stringify(v.invalids));
+      return { accountId: account, receivedAt: 1_700_000_000_000, events: v.events };
+    };
+    const seen = (identifiers: Record<string, string>) => ({
+      type: 'fullstack',
+      action: 'seen',
+      identifiers,
+      data: {},
+    });
+    // First every person is a customer with one email; then each one's event links that email to the shared crm_id.
+    await stores[0]!.ingest([prepare(people.map((p) => seen({ email: `${p}@mail.io` })))]);
+    const queue = shuffle(people.map((p) => [seen({ email: `${p}@mail.io`, crm_id: 'crm-shared' })]));
+    const worker = async (store: Store) => {
+      while (queue.length > 0) await store.ingest(queue.splice(0, 1 + Math.floor(Math.random() * 3)).map(prepare));
+    };
+    await Promise.all(stores.flatMap((s) => Array.from({ length: WORKERS_PER_STORE }, () => worker(s))));
+
+    const customers = new Set<string>();
+    for (const p of people) {
+      const c = await stores[1]!.lookupCustomer(account, 'email', `${p}@mail.io`);
+      expect(c?.identifiers['email']).toEqual([`${p}@mail.io`]);
+      customers.add(c!.customerId);
+    }
+    expect(customers.size).toBe(60);
+    // Whoever committed first took the crm_id; every later link is refused as two emails (its event goes to the older
+    // of the two customers, so event counts per customer depend on the order).
+    const holder = await stores[0]!.lookupCustomer(account, 'crm_id', 'crm-shared');
+    expect(customers).toContain(holder?.customerId);
+    const reasons = await schema.query<{ type: string; n: number }>(
+      'SELECT type, count(*)::int AS n FROM refused_merges WHERE account_id = $1 GROUP BY type',
+      [account],
+    );
+    expect(reasons).toEqual([{ type: 'email', n: 59 }]);
+    expect(await stores[1]!.accountStats(account)).toMatchObject({
+      customers: 60,
+      events: 120,
+      merges: 0,
+      refusedMerges: 59,
+    });
+  });
 });
