@@ -6,8 +6,9 @@ import { isHighConfidence, PERSON_TYPE } from './identifiers.js';
  * transaction (SQLite: statements on the writer connection; PostgreSQL: an in-memory snapshot of the locked rows).
  * Customer ids are integers allocated in creation order, so "older" is "smaller id".
  *
- * The invariant: a customer never holds two different fs_user_ids (an fs_user_id is one person; a person may have
- * several emails), whatever order events arrive in.
+ * The invariants: a customer never holds two different fs_user_ids (an fs_user_id is one person; a person may have
+ * several emails), whatever order events arrive in; and two customers that each hold a value of one high-confidence
+ * type (fs_user_id, email, a custom key) are never merged.
  *
  * Rules:
  * 1. The customers owning the event's high-confidence values are the candidates. When the event carries an
