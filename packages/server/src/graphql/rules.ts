@@ -1,5 +1,5 @@
 // Validation rules: graphql-js's standard rules, except that `Query.customer` accepts any one
-// identifier argument. DESIGN §3 says customer takes any identifier (fs_user_id, vuid, email,
+// identifier argument. The hosted ODP lets `customer` take any identifier (fs_user_id, vuid, email,
 // custom keys), and graphql-js only knows declared arguments, so we relax KnownArgumentNames for
 // that one field and check the undeclared argument's value ourselves.
 

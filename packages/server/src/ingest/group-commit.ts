@@ -3,7 +3,8 @@ import type { IngestBatch, IngestOutcome, Store } from '../store/store.js';
 /**
  * Group commit: the batches of requests that arrive together are written in ONE transaction and every one of them is
  * acknowledged after that single COMMIT. With synchronous=FULL each commit costs a disk flush, so one flush per
- * request would cap a batch-10 workload near 17k events/s (machine-ceilings §6); sharing the flush lifts it.
+ * request would cap a batch-10 workload near the disk's flush rate (measured here at a few thousand flushes per
+ * second); sharing the flush lifts it.
  *
  * Pipeline: at most one transaction is in the store at a time, and the next group accumulates while it commits. The
  * SQLite store commits on its writer thread (store/sqlite/writer-thread.ts), so the event loop keeps parsing and
