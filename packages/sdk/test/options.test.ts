@@ -29,7 +29,7 @@ describe('unknown option names', () => {
 
   it('a name like no option lists the known ones', () => {
     expect(() => createOdpClient({ odp, colour: 'blue' } as never)).toThrow(
-      /^odpkit: unknown option colour \(known: datafile, datafileUrl, .*, transport\)$/,
+      /^odpkit: unknown option colour \(known: datafile, datafileUrl, .*, transport, vuid\)$/,
     );
   });
 });
