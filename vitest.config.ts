@@ -8,7 +8,9 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@odpkit\/sdk$/, replacement: src('./packages/sdk/src/index.ts') },
+      // Tests run in Node, so they get the Node entry, as the package's `node` export condition gives Node.
+      { find: /^@odpkit\/sdk$/, replacement: src('./packages/sdk/src/index.node.ts') },
+      { find: /^@odpkit\/sdk\/segments$/, replacement: src('./packages/sdk/src/segments.ts') },
       { find: /^@odpkit\/sdk\/limits$/, replacement: src('./packages/sdk/src/limits.ts') },
       { find: /^@odpkit\/server$/, replacement: src('./packages/server/src/index.ts') },
       // The SQLite writer thread cannot start from .ts source: tests start it from an entry bundled on the fly.

@@ -6,15 +6,12 @@ import { describeValue } from './event/describe.js';
 import { Dispatcher } from './event/dispatcher.js';
 import { OutcomeLedger } from './event/outcomes.js';
 import { setOwn } from './event/own-key.js';
+import { withVuid } from './event/vuid-identifier.js';
+import { type ClientInternals, INTERNALS } from './internals.js';
 import { createLogger } from './logger.js';
 import { OdpConfigError, type ResolvedOptions, resolveOptions } from './options.js';
-import { defaultTransport } from './platform/default-transport.js';
-import { onProcessExit } from './platform/exit-hook.js';
+import type { Attachment, Platform, ShellTarget } from './platform/platform.js';
 import { unrefTimeout } from './platform/timers.js';
-import type { SegmentsResult } from './segments/result.js';
-import { SegmentManager } from './segments/segment-manager.js';
-import { OdpUserContext } from './segments/user-context.js';
-import { userKeyFor } from './segments/user-key.js';
 import type {
   DeliverySummary,
   FlushOptions,
@@ -26,25 +23,27 @@ import type {
   OdpDataValue,
   OutcomeCode,
   OutcomeListener,
-  SegmentOptionName,
   SendOdpEventInput,
   Transport,
 } from './types.js';
 
 export const IDENTIFIED_ACTION = 'identified';
 
+export type CreateOdpClient = (options: OdpClientOptions) => OdpClient;
+
 /**
- * Creates a client. Throws OdpConfigError at once for options that cannot work (no or several configuration
- * sources, an invalid datafile, a bad number); after that, nothing the client does throws.
+ * createOdpClient for one runtime: each entry point binds the platform-neutral client to its own Platform (transport,
+ * lifecycle, storage). The client throws OdpConfigError at once for options that cannot work (no or several
+ * configuration sources, an invalid datafile, a bad number); after that, nothing it does throws.
  */
-export function createOdpClient(options: OdpClientOptions): OdpClient {
-  return new OdpClientImpl(resolveOptions(options));
+export function clientFactory(platform: Platform): CreateOdpClient {
+  return (options) => new OdpClientImpl(resolveOptions(options), platform, options);
 }
 
 /**
  * The facade: it only routes. Building and validating is in event/build-event, bounds and delivery in
- * event/dispatcher, outcomes and summaries in event/outcomes, configuration in config/. Segments subscribe to the
- * same ConfigHolder and share the transport and logger.
+ * event/dispatcher, outcomes and summaries in event/outcomes, configuration in config/. Segments live in their own
+ * entry point (`@odpkit/sdk/segments`) and reach the configuration, transport and logger through [INTERNALS].
  */
 class OdpClientImpl implements OdpClient {
   private readonly logger: Logger;
@@ -54,46 +53,38 @@ class OdpClientImpl implements OdpClient {
   private readonly ledger: OutcomeLedger;
   private readonly dispatcher: Dispatcher;
   private readonly poller: DatafilePoller | undefined;
-  private readonly segments: SegmentManager;
   private readonly maxEventBytes: number;
   private readonly flushTimeout: number;
-  /** Set while the client holds events: the process-exit hook then reaches it (see platform/exit-hook). */
-  private unregisterExit: (() => void) | undefined;
+  /** The runtime's hooks (process exit on Node, page lifecycle in a browser). */
+  private attachment: Attachment | undefined;
+  private visitorId: string | undefined;
+  readonly [INTERNALS]: ClientInternals;
   /** What `config` hands out: a frozen copy, so no caller can change the client's own state. */
   private publicConfig: OdpConfigState;
   private closing: Promise<DeliverySummary> | undefined;
   /** Refusals for a client-wide reason (closed, not integrated) are logged once each, not once per event. */
   private readonly loggedOnce = new Set<OutcomeCode>();
 
-  constructor(o: ResolvedOptions) {
+  constructor(o: ResolvedOptions, platform: Platform, raw: OdpClientOptions) {
     this.logger = createLogger(o.logger, o.logLevel);
     this.ownsTransport = o.transport === undefined;
-    this.transport = o.transport ?? defaultTransport(o.maxInFlight);
+    this.transport = o.transport ?? platform.defaultTransport(o);
     this.maxEventBytes = o.maxEventBytes;
     this.flushTimeout = o.flushTimeout;
     this.publicConfig = this.holder.state;
     this.ledger = new OutcomeLedger(this.logger);
-    this.dispatcher = new Dispatcher(o, this.transport, this.ledger, this.logger, (busy) => {
-      if (busy) this.unregisterExit ??= onProcessExit(this);
-      else {
-        this.unregisterExit?.();
-        this.unregisterExit = undefined;
-      }
-    });
-    this.segments = new SegmentManager({
-      post: (r) =>
-        this.transport.request({ method: 'POST', url: r.url, headers: r.headers, body: r.body, timeout: r.timeoutMs }),
-      cacheSize: o.segmentsCacheSize,
-      cacheTimeoutMs: o.segmentsCacheTimeout,
-      requestTimeoutMs: o.segmentsRequestTimeout,
-      logger: this.logger,
-    });
+    this.dispatcher = new Dispatcher(
+      o,
+      this.transport,
+      this.ledger,
+      this.logger,
+      (busy) => this.attachment?.onBusy(busy),
+      platform.keepaliveBudget,
+    );
     this.holder.subscribe((next) => {
       this.publicConfig = frozenCopy(next);
       this.loggedOnce.delete('not_integrated');
       this.dispatcher.onConfig(next);
-      // Answers cached under another key, host or segment list may no longer be true.
-      this.segments.reset();
     });
 
     const src = o.source;
@@ -122,10 +113,26 @@ class OdpClientImpl implements OdpClient {
       });
       this.poller.start();
     }
+    this[INTERNALS] = this.internals(o);
+    const shell: ShellTarget = {
+      onBeforeExit: () => this.onBeforeExit(),
+      hide: () => this.dispatcher.hide(),
+      restore: (events) => this.restore(events),
+      setVuid: (vuid) => {
+        this.visitorId = vuid;
+      },
+    };
+    this.attachment = platform.attach(shell, raw, this.logger);
+    // Events restored while attaching made the client busy before the attachment could hear it.
+    if (!this.dispatcher.idle) this.attachment.onBusy(true);
   }
 
   get config(): OdpConfigState {
     return this.publicConfig;
+  }
+
+  get vuid(): string | undefined {
+    return this.visitorId;
   }
 
   sendOdpEvent<I extends object, D extends object>(
@@ -150,9 +157,9 @@ class OdpClientImpl implements OdpClient {
           this.reject(seq, 'invalid_event', `the event object could not be read (${errorText(err)})`);
           return;
         }
-        built = buildEvent(fields[0], fields[1], fields[2], fields[3], this.maxEventBytes);
+        built = buildEvent(fields[0], withVuid(fields[1], this.visitorId), fields[2], fields[3], this.maxEventBytes);
       } else {
-        built = buildEvent(first, identifiers, type, data, this.maxEventBytes);
+        built = buildEvent(first, withVuid(identifiers, this.visitorId), type, data, this.maxEventBytes);
       }
       this.accept(seq, built);
     } catch (err) {
@@ -167,7 +174,9 @@ class OdpClientImpl implements OdpClient {
       seq = this.ledger.begin();
       if (this.refusedByState(seq)) return;
       // Empty values are skipped, as the official SDKs do for identify; anything else that is not a string is a bug.
+      // The visitor id comes first, as the official SDK sends it: logging in links the anonymous visitor to the user.
       const given: Record<string, unknown> = {};
+      if (this.visitorId !== undefined) given.vuid = this.visitorId;
       const take = (k: unknown, v: unknown) => {
         if (v === null || v === undefined || v === '') return;
         if (typeof k === 'string') setOwn(given, k, v);
@@ -201,72 +210,6 @@ class OdpClientImpl implements OdpClient {
     } catch (err) {
       if (seq !== 0) this.reject(seq, 'invalid_event', `identifyUser: ${errorText(err)}`);
     }
-  }
-
-  async fetchQualifiedSegments(
-    user: string | { key: string; value: string },
-    options: readonly SegmentOptionName[] = [],
-  ): Promise<SegmentsResult> {
-    let who: { key: string; value: string };
-    if (typeof user === 'string') who = { key: userKeyFor(user), value: user };
-    else if (
-      typeof user === 'object' &&
-      user !== null &&
-      typeof user.key === 'string' &&
-      typeof user.value === 'string'
-    ) {
-      who = { key: user.key, value: user.value };
-    } else {
-      return this.segmentsFailed(
-        { key: '?', value: '?' },
-        {
-          ok: false,
-          reason: 'invalid_user_key',
-          message: `user must be a string id or { key, value } (got ${describeValue(user)})`,
-        },
-      );
-    }
-    if (who.value === '') {
-      return this.segmentsFailed(who, { ok: false, reason: 'invalid_user_key', message: 'the user id is empty' });
-    }
-    if (this.closing !== undefined) {
-      return this.segmentsFailed(who, { ok: false, reason: 'closed', message: 'the client is closed' });
-    }
-    // A datafile still on its way: give the fetch in progress its chance rather than answer "unknown" at once.
-    if (this.holder.state.state === 'pending' && this.poller) await this.poller.fetchNow();
-    const cfg = this.holder.state;
-    if (cfg.state === 'pending') {
-      const why = this.poller?.lastError ?? 'no configuration';
-      return this.segmentsFailed(who, {
-        ok: false,
-        reason: 'config_pending',
-        message: `ODP configuration unavailable: ${why}`,
-      });
-    }
-    if (cfg.state === 'not_integrated') {
-      return this.segmentsFailed(who, { ok: false, reason: 'not_integrated', message: cfg.reason });
-    }
-    const result = await this.segments.fetch(cfg, who.key, who.value, options);
-    return result.ok ? result : this.segmentsFailed(who, result);
-  }
-
-  createUserContext(userId: string, attributes: Record<string, unknown> = {}): OdpUserContext {
-    if (typeof userId !== 'string' || userId === '') {
-      throw new TypeError(`odpkit: createUserContext needs a non-empty string user id (got ${describeValue(userId)})`);
-    }
-    if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
-      throw new TypeError(
-        `odpkit: createUserContext attributes must be a plain object (got ${describeValue(attributes)})`,
-      );
-    }
-    return new OdpUserContext(userId, attributes, (who, options) => this.fetchQualifiedSegments(who, options));
-  }
-
-  private segmentsFailed(who: { key: string; value: string }, failure: SegmentsResult & { ok: false }): SegmentsResult {
-    // An unknown user is an expected answer for new visitors, not a fault of the application or the server.
-    const log = failure.reason === 'invalid_identifier' ? this.logger.warn : this.logger.error;
-    log.call(this.logger, `segments fetch failed for ${who.key}=${who.value} (${failure.reason}): ${failure.message}`);
-    return failure;
   }
 
   on(event: 'event', listener: OutcomeListener): void {
@@ -311,8 +254,8 @@ class OdpClientImpl implements OdpClient {
       if (timer !== undefined) clearTimeout(timer);
       this.dispatcher.stop();
       this.poller?.stop();
-      this.unregisterExit?.();
-      this.unregisterExit = undefined;
+      this.attachment?.detach();
+      this.attachment = undefined;
       // Releasing the pool also ends any request still in flight after a timeout.
       if (this.ownsTransport) this.transport.close?.();
       return summary;
@@ -350,8 +293,43 @@ class OdpClientImpl implements OdpClient {
     }
   }
 
-  /** Called by the process-exit hook (Node "beforeExit"); not part of the public interface. */
-  onBeforeExit(): void {
+  private internals(o: ResolvedOptions): ClientInternals {
+    const self = this;
+    return {
+      options: o,
+      transport: this.transport,
+      logger: this.logger,
+      get config() {
+        return self.holder.state;
+      },
+      get closed() {
+        return self.closing !== undefined;
+      },
+      get vuid() {
+        return self.visitorId;
+      },
+      onConfig: (listener) => this.holder.subscribe(listener),
+      settleConfig: async () => {
+        if (this.holder.state.state === 'pending' && this.poller) await this.poller.fetchNow();
+      },
+      get configError() {
+        return self.poller?.lastError ?? 'no configuration';
+      },
+    };
+  }
+
+  /** Events kept by an earlier page: queued again as they were built, so they keep their idempotence_id. */
+  private restore(events: readonly string[]): void {
+    for (const json of events) {
+      const seq = this.ledger.begin();
+      if (this.refusedByState(seq)) continue;
+      const problem = this.dispatcher.enqueue(json, seq);
+      if (problem !== undefined) this.reject(seq, 'invalid_event', problem);
+    }
+  }
+
+  /** Node "beforeExit", through the platform's exit hook. */
+  private onBeforeExit(): void {
     if (this.holder.state.state === 'pending' && this.dispatcher.hasHeldEvents) {
       // No fetch is in flight (it would have kept the process alive), so the configuration is not coming in time.
       this.dispatcher.failHeld(

@@ -1,37 +1,8 @@
-export { createOdpClient } from './client.js';
-export { InvalidDatafileError, odpConfigFromDatafile } from './config/datafile.js';
-export { OdpConfigError } from './options.js';
-export { createFetchTransport } from './platform/fetch-transport.js';
-export { createNodeTransport } from './platform/node-transport.js';
-export { TimeoutError } from './platform/timeout-error.js';
-export type { SegmentsFailure, SegmentsFailureReason, SegmentsResult, SegmentsSuccess } from './segments/result.js';
-export { SegmentOption } from './segments/result.js';
-export { OdpUserContext } from './segments/user-context.js';
-export type {
-  DeliverySummary,
-  DirectOdpConfig,
-  EventOutcome,
-  EventStatus,
-  FetchLike,
-  FieldsOf,
-  FlushOptions,
-  IntegratedConfig,
-  KeyValues,
-  KeyValuesOf,
-  Logger,
-  LogLevel,
-  OdpClient,
-  OdpClientOptions,
-  OdpConfigState,
-  OdpDataValue,
-  OdpEvent,
-  OutcomeCode,
-  OutcomeCounts,
-  OutcomeListener,
-  SegmentOptionName,
-  SendOdpEventInput,
-  Transport,
-  TransportRequest,
-  TransportResponse,
-} from './types.js';
-export { SDK_VERSION } from './version.js';
+// Workers, edge runtimes, and any runtime no other condition matches: fetch, no lifecycle hooks.
+import { clientFactory } from './client.js';
+import { fetchPlatform } from './platform/fetch-platform.js';
+
+export * from './api.js';
+
+/** Creates a client. Throws OdpConfigError at once for options that cannot work. */
+export const createOdpClient = clientFactory(fetchPlatform);

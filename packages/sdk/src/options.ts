@@ -82,6 +82,7 @@ const OPTION_NAMES: Record<keyof OdpClientOptions, true> = {
   logger: true,
   logLevel: true,
   transport: true,
+  vuid: true,
 };
 const ODP_NAMES: Record<keyof DirectOdpConfig, true> = { apiKey: true, apiHost: true, segmentsToCheck: true };
 
@@ -185,6 +186,9 @@ export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOpti
       : int(opts, 'maxBatchSize', DEFAULTS.maxBatchSize, batchSize, SERVER_MAX_EVENTS);
   const logLevel = opts.logLevel ?? 'warn';
   if (!LEVELS.has(logLevel)) throw new OdpConfigError(`odpkit: logLevel must be one of ${[...LEVELS].join(', ')}`);
+  if (opts.vuid !== undefined && typeof opts.vuid !== 'boolean') {
+    throw new OdpConfigError(`odpkit: option vuid must be true or false (got ${String(opts.vuid)})`);
+  }
   const t = opts.transport;
   if (t !== undefined && (typeof t !== 'object' || t === null || typeof t.request !== 'function')) {
     throw new OdpConfigError('odpkit: transport must be an object with a request(req) method');

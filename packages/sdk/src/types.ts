@@ -1,6 +1,3 @@
-import type { SegmentsResult } from './segments/result.js';
-import type { OdpUserContext } from './segments/user-context.js';
-
 /** One ODP event exactly as it goes on the wire (key order: type, action, identifiers, data). */
 export interface OdpEvent {
   type: string;
@@ -121,6 +118,11 @@ export interface TransportRequest {
    * never answers cannot keep it alive forever. Requests whose answer the application awaits leave it unset.
    */
   unref?: boolean;
+  /**
+   * The request should outlive the page (fetch `keepalive`). Set only for bodies that fit the browser's keepalive
+   * budget; transports without the notion ignore it.
+   */
+  keepalive?: boolean;
 }
 
 export interface TransportResponse {
@@ -230,6 +232,11 @@ export interface OdpClientOptions {
   logLevel?: LogLevel;
   /** Default: node:http/https keep-alive on Node, fetch elsewhere. */
   transport?: Transport;
+  /**
+   * Browser: give this visitor an id (`vuid_…`, kept in localStorage under `optimizely-vuid`, as the official SDK
+   * does) and attach it to events that carry no `vuid`. Default false. Runtimes without localStorage have no vuid.
+   */
+  vuid?: boolean;
 }
 
 export type OutcomeListener = (outcome: EventOutcome) => void;
@@ -252,18 +259,8 @@ export interface OdpClient {
   close(options?: FlushOptions): Promise<DeliverySummary>;
   /** A frozen copy of the current ODP configuration as the client understands it. */
   readonly config: OdpConfigState;
-  /**
-   * The segments (of the configuration's segments to check) a user qualifies for. A string is a user id, asked
-   * by `vuid` when it starts with `vuid_` and by `fs_user_id` otherwise; `{ key, value }` asks by any identifier.
-   * Options: 'IGNORE_CACHE' (neither read nor write the cache), 'RESET_CACHE' (empty it first). Never rejects:
-   * a failure resolves with its reason.
-   */
-  fetchQualifiedSegments(
-    user: string | { key: string; value: string },
-    options?: readonly SegmentOptionName[],
-  ): Promise<SegmentsResult>;
-  /** A user for flag decisions: fetch its segments once, then ask isQualifiedFor(name). */
-  createUserContext(userId: string, attributes?: Record<string, unknown>): OdpUserContext;
+  /** The visitor id (browser, with the `vuid` option), else undefined. */
+  readonly vuid: string | undefined;
 }
 
 export type SegmentOptionName = 'IGNORE_CACHE' | 'RESET_CACHE' | (string & {});

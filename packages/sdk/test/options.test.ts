@@ -1,4 +1,5 @@
 import { createOdpClient, odpConfigFromDatafile } from '@odpkit/sdk';
+import { createUserContext, fetchQualifiedSegments } from '@odpkit/sdk/segments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor } from './helpers/client.js';
 import { fixtureDatafile } from './helpers/paths.js';
@@ -28,7 +29,7 @@ describe('unknown option names', () => {
 
   it('a name like no option lists the known ones', () => {
     expect(() => createOdpClient({ odp, colour: 'blue' } as never)).toThrow(
-      /^odpkit: unknown option colour \(known: datafile, datafileUrl, .*, transport\)$/,
+      /^odpkit: unknown option colour \(known: datafile, datafileUrl, .*, transport, vuid\)$/,
     );
   });
 });
@@ -86,9 +87,9 @@ describe('client.config', () => {
 describe('no segments to check', () => {
   it('fetching segments warns once that there are none to check', async () => {
     const { client, logger } = clientFor(sink, { odp: { apiKey: 'k', apiHost: sink.url } });
-    const user = client.createUserContext('u1');
+    const user = createUserContext(client, 'u1');
     expect(await user.fetchQualifiedSegments()).toBe(true);
-    expect(await client.fetchQualifiedSegments('u2')).toMatchObject({ ok: true, segments: [] });
+    expect(await fetchQualifiedSegments(client, 'u2')).toMatchObject({ ok: true, segments: [] });
     expect(user.isQualifiedFor('anything')).toBe(false);
     const warnings = logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
     expect(warnings).toEqual([
@@ -102,7 +103,7 @@ describe('no segments to check', () => {
       odp: undefined,
       datafile: fixtureDatafile('odp-no-segments.json', sink.url),
     });
-    await client.fetchQualifiedSegments('u1');
+    await fetchQualifiedSegments(client, 'u1');
     expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
     await client.close();
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SDK_VERSION } from '@odpkit/sdk';
 import { describe, expect, it } from 'vitest';
-import { distCjs, distEsm, sdkRoot } from './helpers/paths.js';
+import { distBrowser, distCjs, distDefault, distEsm, sdkRoot } from './helpers/paths.js';
 
 const pkg = JSON.parse(readFileSync(path.join(sdkRoot, 'package.json'), 'utf8'));
 
@@ -37,9 +37,34 @@ describe('published package', () => {
     for (const file of ['index.d.ts', 'index.d.cts']) expect(existsSync(path.join(sdkRoot, 'dist', file))).toBe(true);
   });
 
-  it('the ESM bundle has no static node: imports (browsers and edge runtimes load it as is)', () => {
-    const code = readFileSync(distEsm, 'utf8');
-    expect(code).not.toMatch(/^\s*import\s[^(]*from\s*["'](node:)?(http|https|fs|crypto|events|buffer)["']/m);
-    expect(code).not.toMatch(/\brequire\(/);
+  it('the browser and default entries import no node: module, not even through a shared chunk', () => {
+    const reachable = (file: string, seen = new Set<string>()): string => {
+      if (seen.has(file)) return '';
+      seen.add(file);
+      const code = readFileSync(file, 'utf8');
+      const deps = [...code.matchAll(/from\s*["'](\.\/[^"']+)["']|import\s*["'](\.\/[^"']+)["']/g)];
+      return code + deps.map((m) => reachable(path.join(path.dirname(file), (m[1] ?? m[2])!), seen)).join('\n');
+    };
+    for (const entry of [distBrowser, distDefault]) {
+      const code = reachable(entry);
+      expect(code).not.toMatch(/["']node:/);
+      expect(code).not.toMatch(/\brequire\(/);
+    }
+    // The Node entry imports node:http statically, so its CommonJS twin require()s it (no dynamic import()).
+    expect(readFileSync(distCjs, 'utf8')).toMatch(/require\(["']node:http["']\)/);
+    expect(readFileSync(distCjs, 'utf8')).not.toMatch(/import\(["']node:/);
+  });
+
+  it('exports a browser, worker, node and default entry for ".", plus segments, limits and package.json', () => {
+    const root = pkg.exports['.'];
+    expect(Object.keys(root)).toEqual(['worker', 'browser', 'node', 'import', 'require']);
+    expect(root.browser.import.default).toBe('./dist/index.browser.js');
+    expect(root.node.require.default).toBe('./dist/index.node.cjs');
+    expect(Object.keys(pkg.exports)).toEqual(['.', './segments', './limits', './package.json']);
+    for (const cond of [root.worker, root.browser, root.node, root, pkg.exports['./segments']]) {
+      for (const kind of ['import', 'require']) {
+        for (const f of Object.values(cond[kind]) as string[]) expect(existsSync(path.join(sdkRoot, f)), f).toBe(true);
+      }
+    }
   });
 });

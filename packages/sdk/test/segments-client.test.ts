@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createOdpClient } from '@odpkit/sdk';
+import { createUserContext, fetchQualifiedSegments } from '@odpkit/sdk/segments';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingLogger } from './helpers/logs.js';
 import { fixtureDatafile } from './helpers/paths.js';
@@ -49,7 +50,7 @@ async function setup(respond: Responder, options: Record<string, unknown> = {}) 
 describe('fetchQualifiedSegments: the request', () => {
   it('posts the variables form to {host}/v3/graphql with the key and the datafile segments in order', async () => {
     const { sink, client } = await setup(answer(['big_spender']));
-    const result = await client.fetchQualifiedSegments('user-1');
+    const result = await fetchQualifiedSegments(client, 'user-1');
     expect(result).toEqual({ ok: true, segments: ['big_spender'], fromCache: false });
     const [req] = graphqlRequests(sink);
     expect(req!.method).toBe('POST');
@@ -63,8 +64,8 @@ describe('fetchQualifiedSegments: the request', () => {
 
   it('asks a vuid_ id by vuid, and any identifier given as { key, value }', async () => {
     const { sink, client } = await setup(answer([]));
-    await client.fetchQualifiedSegments('vuid_0e46d6e7b306407c8d33c9beffe');
-    await client.fetchQualifiedSegments({ key: 'email', value: 'a@example.com' });
+    await fetchQualifiedSegments(client, 'vuid_0e46d6e7b306407c8d33c9beffe');
+    await fetchQualifiedSegments(client, { key: 'email', value: 'a@example.com' });
     const [byVuid, byEmail] = graphqlRequests(sink).map((r) => JSON.parse(r.body));
     expect(byVuid.query).toBe(QUERY('vuid'));
     expect(byVuid.variables.userId).toBe('vuid_0e46d6e7b306407c8d33c9beffe');
@@ -75,7 +76,7 @@ describe('fetchQualifiedSegments: the request', () => {
   it('an id with quotes, backslashes and newlines travels intact as a variable', async () => {
     const { sink, client } = await setup(answer(['has_purchased']));
     const id = 'a"b\\c\n") {x} #';
-    expect(await client.fetchQualifiedSegments(id)).toMatchObject({ ok: true, segments: ['has_purchased'] });
+    expect(await fetchQualifiedSegments(client, id)).toMatchObject({ ok: true, segments: ['has_purchased'] });
     expect(JSON.parse(graphqlRequests(sink)[0]!.body).variables.userId).toBe(id);
   });
 
@@ -86,13 +87,13 @@ describe('fetchQualifiedSegments: the request', () => {
       () => client.close(),
       () => sink.close(),
     );
-    expect(await client.fetchQualifiedSegments('user-1')).toEqual({ ok: true, segments: [], fromCache: false });
+    expect(await fetchQualifiedSegments(client, 'user-1')).toEqual({ ok: true, segments: [], fromCache: false });
     expect(sink.requests).toHaveLength(0);
   });
 
   it('a key that cannot be a GraphQL argument is refused before any request', async () => {
     const { sink, client } = await setup(answer([]));
-    const r = await client.fetchQualifiedSegments({ key: 'bad key){', value: 'x' });
+    const r = await fetchQualifiedSegments(client, { key: 'bad key){', value: 'x' });
     expect(r).toMatchObject({ ok: false, reason: 'invalid_user_key' });
     expect(graphqlRequests(sink)).toHaveLength(0);
   });
@@ -101,53 +102,53 @@ describe('fetchQualifiedSegments: the request', () => {
 describe('fetchQualifiedSegments: the cache', () => {
   it('caches per user: a second fetch is a hit, another user is a miss', async () => {
     const { sink, client } = await setup(answer(['has_purchased']));
-    expect((await client.fetchQualifiedSegments('u1')).ok).toBe(true);
-    expect(await client.fetchQualifiedSegments('u1')).toEqual({
+    expect((await fetchQualifiedSegments(client, 'u1')).ok).toBe(true);
+    expect(await fetchQualifiedSegments(client, 'u1')).toEqual({
       ok: true,
       segments: ['has_purchased'],
       fromCache: true,
     });
-    await client.fetchQualifiedSegments('u2');
+    await fetchQualifiedSegments(client, 'u2');
     expect(graphqlRequests(sink)).toHaveLength(2);
   });
 
   it('an empty answer is cached too', async () => {
     const { sink, client } = await setup(answer([]));
-    await client.fetchQualifiedSegments('nobody-special');
-    expect(await client.fetchQualifiedSegments('nobody-special')).toEqual({ ok: true, segments: [], fromCache: true });
+    await fetchQualifiedSegments(client, 'nobody-special');
+    expect(await fetchQualifiedSegments(client, 'nobody-special')).toEqual({ ok: true, segments: [], fromCache: true });
     expect(graphqlRequests(sink)).toHaveLength(1);
   });
 
   it('IGNORE_CACHE neither reads nor writes the cache', async () => {
     let qualified = ['has_purchased'];
     const { sink, client } = await setup((req, i) => answer(qualified)(req, i));
-    await client.fetchQualifiedSegments('u1'); // cached: has_purchased
+    await fetchQualifiedSegments(client, 'u1'); // cached: has_purchased
     qualified = ['big_spender'];
-    expect(await client.fetchQualifiedSegments('u1', ['IGNORE_CACHE'])).toMatchObject({ segments: ['big_spender'] });
-    expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ segments: ['has_purchased'], fromCache: true });
-    await client.fetchQualifiedSegments('u3', ['IGNORE_CACHE']);
-    await client.fetchQualifiedSegments('u3');
+    expect(await fetchQualifiedSegments(client, 'u1', ['IGNORE_CACHE'])).toMatchObject({ segments: ['big_spender'] });
+    expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ segments: ['has_purchased'], fromCache: true });
+    await fetchQualifiedSegments(client, 'u3', ['IGNORE_CACHE']);
+    await fetchQualifiedSegments(client, 'u3');
     expect(graphqlRequests(sink)).toHaveLength(4);
   });
 
   it('RESET_CACHE empties the whole cache, then fetches and saves', async () => {
     const { sink, client } = await setup(answer(['has_purchased']));
-    await client.fetchQualifiedSegments('u1');
-    await client.fetchQualifiedSegments('u2');
-    expect(await client.fetchQualifiedSegments('u1', ['RESET_CACHE'])).toMatchObject({ fromCache: false });
-    expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ fromCache: true });
-    expect(await client.fetchQualifiedSegments('u2')).toMatchObject({ fromCache: false });
+    await fetchQualifiedSegments(client, 'u1');
+    await fetchQualifiedSegments(client, 'u2');
+    expect(await fetchQualifiedSegments(client, 'u1', ['RESET_CACHE'])).toMatchObject({ fromCache: false });
+    expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ fromCache: true });
+    expect(await fetchQualifiedSegments(client, 'u2')).toMatchObject({ fromCache: false });
     expect(graphqlRequests(sink)).toHaveLength(4);
   });
 
   it('entries expire after segmentsCacheTimeout, and size 0 disables the cache', async () => {
     const { sink, client } = await setup(answer([]), { segmentsCacheTimeout: 30 });
-    await client.fetchQualifiedSegments('u1');
+    await fetchQualifiedSegments(client, 'u1');
     await new Promise((r) => setTimeout(r, 60));
-    expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ fromCache: false });
+    expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ fromCache: false });
     const off = await setup(answer([]), { segmentsCacheSize: 0 });
-    await off.client.fetchQualifiedSegments('u1');
-    await off.client.fetchQualifiedSegments('u1');
+    await fetchQualifiedSegments(off.client, 'u1');
+    await fetchQualifiedSegments(off.client, 'u1');
     expect(graphqlRequests(sink)).toHaveLength(2);
     expect(graphqlRequests(off.sink)).toHaveLength(2);
   });
@@ -177,13 +178,13 @@ describe('fetchQualifiedSegments: the cache', () => {
       () => client.close(),
       () => sink.close(),
     );
-    await client.fetchQualifiedSegments('u1');
-    expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ fromCache: true });
+    await fetchQualifiedSegments(client, 'u1');
+    expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ fromCache: true });
     version = 2;
     while (client.config.state !== 'integrated' || client.config.apiKey !== 'pk_rotated') {
       await new Promise((r) => setTimeout(r, 10));
     }
-    expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ fromCache: false });
+    expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ fromCache: false });
     expect(graphqlRequests(sink).at(-1)!.headers['x-api-key']).toBe('pk_rotated');
   });
 });
@@ -224,14 +225,14 @@ describe('fetchQualifiedSegments: every failure has its reason', () => {
     ['network', failure('hang'), {}],
   ] as const)('%s', async (reason, respond, extra) => {
     const { client, logger } = await setup(respond, { segmentsRequestTimeout: 200 });
-    const r = await client.fetchQualifiedSegments('u1');
+    const r = await fetchQualifiedSegments(client, 'u1');
     expect(r).toMatchObject({ ok: false, reason, ...extra });
     const level = reason === 'invalid_identifier' ? 'warn' : 'error';
     expect(logger.lines.filter((l) => l.level === level).map((l) => l.message)).toContainEqual(
       expect.stringContaining(`segments fetch failed for fs_user_id=u1 (${reason})`),
     );
     // A failure is never cached: the next fetch asks again.
-    expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ ok: false, reason });
+    expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ ok: false, reason });
   });
 
   it('connection refused is a network failure', async () => {
@@ -240,14 +241,14 @@ describe('fetchQualifiedSegments: every failure has its reason', () => {
     await sink.close();
     const client = createOdpClient({ datafile: fixtureDatafile('odp-integrated.json', url), logLevel: 'silent' });
     cleanups.push(() => client.close());
-    expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ ok: false, reason: 'network' });
+    expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ ok: false, reason: 'network' });
   });
 
   it('not integrated, and an incomplete integration, are refused with the reason', async () => {
     for (const name of ['odp-not-integrated.json', 'odp-incomplete-integration.json']) {
       const client = createOdpClient({ datafile: fixtureDatafile(name), logLevel: 'silent' });
       cleanups.push(() => client.close());
-      expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ ok: false, reason: 'not_integrated' });
+      expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ ok: false, reason: 'not_integrated' });
     }
   });
 
@@ -262,27 +263,27 @@ describe('fetchQualifiedSegments: every failure has its reason', () => {
       () => client.close(),
       () => sink.close(),
     );
-    expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ ok: false, reason: 'config_pending' });
+    expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ ok: false, reason: 'config_pending' });
   });
 
   it('after close(): closed', async () => {
     const { client } = await setup(answer([]));
     await client.close();
-    expect(await client.fetchQualifiedSegments('u1')).toMatchObject({ ok: false, reason: 'closed' });
+    expect(await fetchQualifiedSegments(client, 'u1')).toMatchObject({ ok: false, reason: 'closed' });
   });
 
   it('a bad user argument is a failure, not a throw', async () => {
     const { client } = await setup(answer([]));
     // @ts-expect-error: checking what plain JavaScript callers may pass
-    expect(await client.fetchQualifiedSegments(42)).toMatchObject({ ok: false, reason: 'invalid_user_key' });
-    expect(await client.fetchQualifiedSegments('')).toMatchObject({ ok: false, reason: 'invalid_user_key' });
+    expect(await fetchQualifiedSegments(client, 42)).toMatchObject({ ok: false, reason: 'invalid_user_key' });
+    expect(await fetchQualifiedSegments(client, '')).toMatchObject({ ok: false, reason: 'invalid_user_key' });
   });
 });
 
 describe('createUserContext', () => {
   it('fetches once, then answers isQualifiedFor from what it fetched', async () => {
     const { client } = await setup(answer(['has_purchased', 'newsletter_reader']));
-    const user = client.createUserContext('user123', { plan: 'pro' });
+    const user = createUserContext(client, 'user123', { plan: 'pro' });
     expect(user.qualifiedSegments).toBeNull();
     expect(user.isQualifiedFor('has_purchased')).toBe(false);
     expect(await user.fetchQualifiedSegments()).toBe(true);
@@ -296,7 +297,7 @@ describe('createUserContext', () => {
   it('a failed fetch resolves false, clears the segments and keeps the reason', async () => {
     let fail = false;
     const { client } = await setup((req, i) => (fail ? json(503, {}) : answer(['has_purchased'])(req, i)));
-    const user = client.createUserContext('user123');
+    const user = createUserContext(client, 'user123');
     await user.fetchQualifiedSegments();
     fail = true;
     expect(await user.fetchQualifiedSegments(['IGNORE_CACHE'])).toBe(false);
@@ -307,7 +308,7 @@ describe('createUserContext', () => {
 
   it('segments can be set by the application; a vuid_ user is asked by vuid', async () => {
     const { sink, client } = await setup(answer([]));
-    const user = client.createUserContext('vuid_0e46d6e7b306407c8d33c9beffe');
+    const user = createUserContext(client, 'vuid_0e46d6e7b306407c8d33c9beffe');
     user.qualifiedSegments = ['manual'];
     expect(user.isQualifiedFor('manual')).toBe(true);
     expect(user.userKey).toBe('vuid');
@@ -317,8 +318,8 @@ describe('createUserContext', () => {
 
   it('refuses an empty or non-string user id with a clear error', async () => {
     const { client } = await setup(answer([]));
-    expect(() => client.createUserContext('')).toThrow('createUserContext needs a non-empty string user id');
-    // @ts-expect-error: checking what plain JavaScript callers may pass
-    expect(() => client.createUserContext(undefined)).toThrow(TypeError);
+    expect(() => createUserContext(client, '')).toThrow('createUserContext needs a non-empty string user id');
+    // No user id falls back to the visitor id, which a client without the vuid option does not have.
+    expect(() => createUserContext(client)).toThrow('the client has no visitor id');
   });
 });

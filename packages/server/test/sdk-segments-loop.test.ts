@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createOdpClient, type OdpClient } from '@odpkit/sdk';
+import { createUserContext, fetchQualifiedSegments } from '@odpkit/sdk/segments';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeStores, startTestServer, type TestServer } from './helpers.js';
 
@@ -64,7 +65,7 @@ describeStores('sendOdpEvent → stitching → segments → isQualifiedFor', (st
     client.sendOdpEvent('page_viewed', { vuid }, undefined, { page: '/shirts' });
     client.sendOdpEvent('purchased', { vuid }, undefined, { item: 'shirt', price: 120 });
     expect((await client.flush()).sent).toBe(2);
-    const byVuid = client.createUserContext(vuid);
+    const byVuid = createUserContext(client, vuid);
     expect(await byVuid.fetchQualifiedSegments()).toBe(true);
     expect(byVuid.qualifiedSegments).toEqual(['has_purchased']);
     expect(byVuid.isQualifiedFor('window_shopper')).toBe(false);
@@ -77,7 +78,7 @@ describeStores('sendOdpEvent → stitching → segments → isQualifiedFor', (st
     client.sendOdpEvent('newsletter_opened', { fs_user_id: 'user123', email: 'User123@Example.com' });
     expect((await client.flush()).sent).toBe(3);
 
-    const user = client.createUserContext('user123');
+    const user = createUserContext(client, 'user123');
     expect(await user.fetchQualifiedSegments()).toBe(true);
     // Two purchases of 100 or more: one under the vuid before the link, one under fs_user_id after it.
     expect(user.qualifiedSegments).toEqual(['has_purchased', 'big_spender', 'newsletter_reader']);
@@ -85,22 +86,22 @@ describeStores('sendOdpEvent → stitching → segments → isQualifiedFor', (st
     expect(user.isQualifiedFor('not_defined')).toBe(false);
 
     // Any identifier of the stitched customer gives the same answer; email is compared lower-cased.
-    const byEmail = await client.fetchQualifiedSegments({ key: 'email', value: 'user123@example.com' });
+    const byEmail = await fetchQualifiedSegments(client, { key: 'email', value: 'user123@example.com' });
     expect(byEmail).toMatchObject({ ok: true, segments: ['has_purchased', 'big_spender', 'newsletter_reader'] });
   });
 
   it('answers come from the cache until IGNORE_CACHE or RESET_CACHE asks the server again', async () => {
-    const user = client.createUserContext('cache-user');
+    const user = createUserContext(client, 'cache-user');
     client.sendOdpEvent('page_viewed', { fs_user_id: 'cache-user' });
     await client.flush();
-    expect(await client.fetchQualifiedSegments('cache-user')).toMatchObject({ segments: ['window_shopper'] });
+    expect(await fetchQualifiedSegments(client, 'cache-user')).toMatchObject({ segments: ['window_shopper'] });
     client.sendOdpEvent('purchased', { fs_user_id: 'cache-user' }, undefined, { price: 5 });
     await client.flush();
-    expect(await client.fetchQualifiedSegments('cache-user')).toMatchObject({
+    expect(await fetchQualifiedSegments(client, 'cache-user')).toMatchObject({
       segments: ['window_shopper'],
       fromCache: true,
     });
-    expect(await client.fetchQualifiedSegments('cache-user', ['IGNORE_CACHE'])).toMatchObject({
+    expect(await fetchQualifiedSegments(client, 'cache-user', ['IGNORE_CACHE'])).toMatchObject({
       segments: ['has_purchased'],
       fromCache: false,
     });
@@ -109,7 +110,7 @@ describeStores('sendOdpEvent → stitching → segments → isQualifiedFor', (st
   });
 
   it('membership moves by itself when the window slides, without new events', async () => {
-    const user = client.createUserContext('user123');
+    const user = createUserContext(client, 'user123');
     now += 29 * DAY;
     await user.fetchQualifiedSegments(['IGNORE_CACHE']);
     expect(user.isQualifiedFor('big_spender')).toBe(true);
@@ -130,7 +131,7 @@ describeStores('sendOdpEvent → stitching → segments → isQualifiedFor', (st
   });
 
   it('an unknown user is reported as invalid_identifier; a wrong key as HTTP 401', async () => {
-    const unknown = client.createUserContext('never-seen');
+    const unknown = createUserContext(client, 'never-seen');
     expect(await unknown.fetchQualifiedSegments()).toBe(false);
     expect(unknown.lastSegmentsError).toMatchObject({ reason: 'invalid_identifier' });
 
@@ -138,7 +139,7 @@ describeStores('sendOdpEvent → stitching → segments → isQualifiedFor', (st
       odp: { apiKey: 'pk_wrong', apiHost: server.url, segmentsToCheck: ['has_purchased'] },
       logLevel: 'silent',
     });
-    expect(await wrongKey.fetchQualifiedSegments('user123')).toMatchObject({
+    expect(await fetchQualifiedSegments(wrongKey, 'user123')).toMatchObject({
       ok: false,
       reason: 'http_status',
       status: 401,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createOdpClient } from '@odpkit/sdk';
+import { fetchQualifiedSegments } from '@odpkit/sdk/segments';
 import { adminRequest, privateKeyOf, reportFailure } from '../admin-request.js';
 import { defaults } from '../env.js';
 import { parsePair } from '../pairs.js';
@@ -115,7 +116,7 @@ export async function checkSegments(pair: string, flags: CheckFlags): Promise<nu
     logLevel: 'silent',
   });
   try {
-    const result = await client.fetchQualifiedSegments({ key, value });
+    const result = await fetchQualifiedSegments(client, { key, value });
     if (!result.ok) {
       process.stderr.write(`segments not fetched (${result.reason}): ${result.message}\n`);
       return 1;

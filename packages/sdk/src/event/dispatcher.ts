@@ -26,6 +26,8 @@ export type DispatcherOptions = Pick<
 // A backlogged request grows past batchSize only while its body stays under this (servers cap request bodies; the
 // odpkit server at 4 MiB, others lower).
 const MAX_COALESCED_BODY_BYTES = 1_000_000;
+// The ODP-compatible server accepts at most 1,000 events per request.
+const MAX_EVENTS_PER_REQUEST = 1000;
 
 /** One batch being delivered: in flight, or waiting for its next attempt. */
 interface Delivery {
@@ -38,6 +40,8 @@ interface Delivery {
   /** The backoff timer while it waits, and how to end the wait early. */
   timer: Handle | undefined;
   wake: (() => void) | undefined;
+  /** Whether the attempt in flight outlives the page (fetch keepalive). */
+  keepalive: boolean;
 }
 
 /** Events whose outcome is decided by the dispatcher (the client settles rejections itself). */
@@ -73,6 +77,8 @@ export class Dispatcher {
   /** Accepted and not yet settled (queued, in flight or waiting to retry): what the bounds limit. */
   private pendingCount = 0;
   private pendingBytes = 0;
+  /** Body bytes of keepalive requests in flight: browsers refuse keepalive beyond 64 KiB in total. */
+  private keepaliveBytes = 0;
 
   constructor(
     private readonly o: DispatcherOptions,
@@ -85,6 +91,8 @@ export class Dispatcher {
      * can be garbage-collected while one with events to deliver is not.
      */
     private readonly onBusy: (busy: boolean) => void = () => {},
+    /** Body bytes that may be in flight with keepalive at once; 0 never asks for keepalive. */
+    private readonly keepaliveBudget = 0,
   ) {}
 
   /**
@@ -204,6 +212,36 @@ export class Dispatcher {
     if (count > 0) this.logger.error(`${count} event(s) not delivered: ${why}`);
   }
 
+  /**
+   * The page is going away. Queued events leave now in requests that fit what is left of the keepalive budget (so
+   * they outlive the page); returns the JSON of every event that may not arrive: still queued (over the budget, or
+   * held for a configuration), in a request without keepalive, or waiting to retry. Those stay here too, for if the
+   * page lives on.
+   */
+  hide(): string[] {
+    const q = this.queue;
+    for (;;) {
+      const target = q.targetAt(0);
+      if (target === null || target === undefined) break;
+      let n = 0;
+      let bytes = 1;
+      const room = this.keepaliveBudget - this.keepaliveBytes;
+      while (n < MAX_EVENTS_PER_REQUEST && q.targetAt(n) === target && bytes + q.bytesAt(n) + 1 <= room) {
+        bytes += q.bytesAt(n) + 1;
+        n++;
+      }
+      if (n === 0) break;
+      // Past maxInFlight on purpose: nothing else will get the chance to send these.
+      this.launch(q.take(n), target);
+    }
+    const kept: string[] = [];
+    for (const d of this.active) {
+      if (!d.keepalive) for (let k = 0; k < d.batch.seqs.length; k++) kept.push(eventJson(d.batch, k));
+    }
+    for (let i = 0; i < q.length; i++) kept.push(q.jsonAt(i));
+    return kept;
+  }
+
   /** Stops the timers (close()). */
   stop(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -245,20 +283,23 @@ export class Dispatcher {
           n++;
         }
       }
-      const batch = q.take(n);
-      this.lanes++;
-      this.deliver(batch, target)
-        .catch((err) => {
-          // deliver() handles every transport outcome itself; this only guards against a bug becoming an
-          // unhandledRejection that would crash the application.
-          this.logger.error('internal error while delivering a batch', err);
-        })
-        .then(() => {
-          this.lanes--;
-          this.pump();
-        });
+      this.launch(q.take(n), target);
     }
     if (q.length > 0 && this.timer === undefined && q.targetAt(0) !== null) this.startTimer();
+  }
+
+  private launch(batch: Batch, target: IntegratedConfig): void {
+    this.lanes++;
+    this.deliver(batch, target)
+      .catch((err) => {
+        // deliver() handles every transport outcome itself; this only guards against a bug becoming an
+        // unhandledRejection that would crash the application.
+        this.logger.error('internal error while delivering a batch', err);
+      })
+      .then(() => {
+        this.lanes--;
+        this.pump();
+      });
   }
 
   private async deliver(first: Batch, target: IntegratedConfig): Promise<void> {
@@ -272,6 +313,7 @@ export class Dispatcher {
       abandoned: false,
       timer: undefined,
       wake: undefined,
+      keepalive: false,
     };
     this.active.add(d);
     let retries = 0;
@@ -279,6 +321,11 @@ export class Dispatcher {
       const batch = d.batch;
       const attempts = ++d.attempts;
       let result: AttemptResult;
+      const size = batch.body.length;
+      // First attempts only: the budget is the page's, so other keepalive requests of the application may have used
+      // it up, and the browser then refuses ours; a retry without keepalive still gets through.
+      d.keepalive = attempts === 1 && this.keepaliveBudget > 0 && this.keepaliveBytes + size <= this.keepaliveBudget;
+      if (d.keepalive) this.keepaliveBytes += size;
       try {
         const res: TransportResponse = await this.transport.request({
           method: 'POST',
@@ -287,10 +334,14 @@ export class Dispatcher {
           body: batch.body,
           timeout: o.requestTimeout,
           unref: true,
+          ...(d.keepalive ? { keepalive: true } : {}),
         });
         result = classifyResponse(res, batch.seqs.length);
       } catch (err) {
         result = { kind: 'retry', reason: describeNetworkError(err) };
+      } finally {
+        if (d.keepalive) this.keepaliveBytes -= size;
+        d.keepalive = false;
       }
       // Shutdown already reported these events; a late answer changes nothing.
       if (d.abandoned) return;

@@ -100,6 +100,14 @@ export class EventQueue {
     return t === HELD ? null : this.targets[t];
   }
 
+  /** The JSON text of the event at i (read, not removed). */
+  jsonAt(i: number): string {
+    const at = (this.head + i) * STRIDE;
+    const r = this.rec;
+    const from = r[at + OFF]!;
+    return decoder.decode(this.slabs[r[at + SLAB]! - this.slabBase]!.subarray(from, from + r[at + LEN]!));
+  }
+
   bytesAt(i: number): number {
     return this.rec[(this.head + i) * STRIDE + LEN]!;
   }

@@ -22,6 +22,8 @@ export function createFetchTransport(
           headers: req.headers,
           body: req.body,
           signal: controller.signal,
+          // Only asked for bodies within the browser's keepalive budget (the dispatcher keeps the count).
+          ...(req.keepalive === true ? { keepalive: true } : {}),
         });
         const body = await res.text();
         const headers: TransportResponse['headers'] = {};

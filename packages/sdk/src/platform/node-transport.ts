@@ -1,9 +1,8 @@
-import type * as Http from 'node:http';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { Transport, TransportRequest, TransportResponse } from '../types.js';
 import { TimeoutError } from './timeout-error.js';
 import { unrefTimeout } from './timers.js';
-
-type HttpModule = typeof Http;
 
 // Responses we read are small (202 acks, 4xx problem details, datafiles); this caps what a hostile server can make
 // us buffer.
@@ -14,23 +13,18 @@ const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
  * fetch. maxSockets bounds connections per host; idle pooled sockets are unref'd by Node's Agent, so they never
  * hold a finished process open, while a request in flight does (which is what delivers events at exit).
  *
- * node:http is imported lazily so that this module can sit in a platform-neutral bundle that browsers load.
+ * Only the Node entry point imports this module, so node:http is imported statically: a CommonJS build then requires
+ * it, where a dynamic import() fails in hosts without a dynamic-import callback (vm scripts, as Jest runs CommonJS).
  */
 export function createNodeTransport(options: { maxSockets: number }): Transport {
-  let mods: { http: HttpModule; https: HttpModule } | undefined;
-  let loading: Promise<void> | undefined;
-  const agents: { http?: Http.Agent; https?: Http.Agent } = {};
+  const mods = { http, https };
+  const agents: { http?: http.Agent; https?: http.Agent } = {};
 
-  const load = () =>
-    (loading ??= Promise.all([import('node:http'), import('node:https')]).then(([http, https]) => {
-      mods = { http: http as unknown as HttpModule, https: https as unknown as HttpModule };
-    }));
-
-  const agentFor = (secure: boolean): Http.Agent => {
+  const agentFor = (secure: boolean): http.Agent => {
     const key = secure ? 'https' : 'http';
     let agent = agents[key];
     if (agent === undefined) {
-      agent = new mods![key].Agent({
+      agent = new mods[key].Agent({
         keepAlive: true,
         maxSockets: options.maxSockets,
         maxFreeSockets: options.maxSockets,
@@ -54,7 +48,7 @@ export function createNodeTransport(options: { maxSockets: number }): Transport 
         if (err) reject(err);
         else resolve(res!);
       };
-      const r = mods![secure ? 'https' : 'http'].request(
+      const r = mods[secure ? 'https' : 'http'].request(
         req.url,
         { method: req.method, headers, agent: agentFor(secure) },
         (res) => {
@@ -86,10 +80,7 @@ export function createNodeTransport(options: { maxSockets: number }): Transport 
     });
 
   return {
-    request(req) {
-      if (mods !== undefined) return send(req);
-      return load().then(() => send(req));
-    },
+    request: send,
     close() {
       agents.http?.destroy();
       agents.https?.destroy();
