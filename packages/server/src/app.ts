@@ -84,12 +84,13 @@ export function createApp(options: AppOptions): FastifyInstance {
     onQueueDepth: (n) => metrics.pendingEvents.set(n),
   });
 
+  const segments = new SegmentService(options.store, { clock: now });
   app.decorate('odpkit', {
     store: options.store,
     metrics,
     limits,
     committer,
-    segments: new SegmentService(options.store, { clock: now }),
+    segments,
     now,
     operatorAccountId: options.operatorAccountId ?? null,
     writeHealth,
@@ -136,8 +137,11 @@ export function createApp(options: AppOptions): FastifyInstance {
       );
     }
   });
+  // Segment state is rebuilt in the background after definition changes (src/segments/README.md).
+  segments.startStateBuilder({ log: app.log });
   app.addHook('onClose', async () => {
     await committer.drain();
+    await segments.close();
   });
 
   registerErrorHandling(app);

@@ -33,9 +33,20 @@ describeStores('admin, health and metrics', (store) => {
             .status,
         ).toBe(202);
       }
-      const res = await adminGet(server, server.account.privateKey, '/admin/v1/customers?key=email&value=admin@x.io');
+      const res = await adminGet(
+        server,
+        server.account.privateKey,
+        '/admin/v1/customers?key=email&value=admin@x.io&limit=20',
+      );
       expect(res.status).toBe(200);
-      expect(Object.keys(res.json)).toEqual(['customer_id', 'identifiers', 'event_count', 'recent_events', 'segments']);
+      expect(Object.keys(res.json)).toEqual([
+        'customer_id',
+        'identifiers',
+        'event_count',
+        'recent_events',
+        'segments',
+        'next_cursor',
+      ]);
       expect(res.json.identifiers).toEqual({ email: ['admin@x.io'], fs_user_id: ['admin-u'] });
       expect(res.json.event_count).toBe(22);
       expect(res.json.segments).toEqual([]);

@@ -42,7 +42,10 @@ describePg('PostgreSQL migrations', () => {
         'merges',
         'odpkit_migrations',
         'refused_merges',
+        'segment_definition_leaves',
         'segment_definitions',
+        'segment_leaves',
+        'segment_state',
       ]);
       const indexes = await c.query<{ indexname: string }>(
         `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events' ORDER BY indexname`,

@@ -1,6 +1,6 @@
 import { type Account, createAccount } from '@odpkit/server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeStores, FIXED_NOW, startTestServer, type TestServer } from './helpers.js';
+import { describeStores, event, FIXED_NOW, postEvents, startTestServer, type TestServer } from './helpers.js';
 
 // The admin segment API through the real server on each store: the route, the segment service and the store's
 // segment definitions together. Account A is the server's default account, B a second one.
@@ -38,7 +38,14 @@ describeStores('admin segment API', (store) => {
   it('creates (201), replaces (200), reads, lists and deletes (204, then 404)', async () => {
     const created = await call('PUT', '/has_email', hasEmail);
     expect(created.status).toBe(201);
-    expect(created.json).toEqual({ name: 'has_email', ...hasEmail, updatedAt: FIXED_NOW });
+    // No event condition: nothing to build, so ready at once.
+    expect(created.json).toEqual({
+      name: 'has_email',
+      ...hasEmail,
+      updatedAt: FIXED_NOW,
+      state: 'ready',
+      progress: { scanned: 0, total: 0 },
+    });
 
     const replaced = await call('PUT', '/has_email', { name: 'has_email', condition: { identifier: 'vuid' } });
     expect(replaced.status).toBe(200);
@@ -138,5 +145,23 @@ describeStores('admin segment API', (store) => {
     expect((await call('GET', '/only_a', undefined, b.privateKey)).status).toBe(404);
     expect((await call('DELETE', '/only_a', undefined, b.privateKey)).status).toBe(404);
     expect((await call('GET', '/only_a')).status).toBe(200);
+  });
+
+  it('builds the state of a segment defined over stored events in the background, showing progress until ready', async () => {
+    const events = Array.from({ length: 30 }, (_, i) => event({ fs_user_id: `builder-${i % 3}` }));
+    expect((await postEvents(server, server.account.publicKey, events)).status).toBe(202);
+    const put = await call('PUT', '/bought', { condition: { event: { action: 'purchased' }, count: { gte: 2 } } });
+    expect(put.status).toBe(201);
+    expect(['building', 'ready']).toContain(put.json.state);
+    // The background builder finishes on its own; poll until it has (no time limit of our own).
+    let listed: { name: string; state: string; progress: { scanned: number; total: number } } | undefined;
+    for (;;) {
+      listed = (await call('GET', '')).json.segments.find((s: { name: string }) => s.name === 'bought');
+      if (listed?.state === 'ready') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(listed?.progress.total).toBeGreaterThan(0);
+    expect(listed?.progress.scanned).toBe(listed?.progress.total);
+    expect((await call('DELETE', '/bought')).status).toBe(204);
   });
 });

@@ -147,8 +147,15 @@ describe('parseSegmentDefinition: errors', () => {
       'condition.count: gte (3) is greater than lte (1): no customer could ever match',
     ]);
     expect(errorsOf({ name: 's', condition: { event: {}, count: { gte: 1.5 } } })).toEqual([
-      'condition.count.gte: must be a whole number of 0 or more (got number 1.5)',
+      'condition.count.gte: must be a whole number from 0 to 1000 (got number 1.5)',
     ]);
+    // The bound caps the state kept per customer (the newest `gte` timestamps of a windowed condition).
+    expect(errorsOf({ name: 's', condition: { event: {}, count: { lte: 1001 }, within: '1d' } })).toEqual([
+      'condition.count.lte: must be a whole number from 0 to 1000 (got number 1001)',
+    ]);
+    expect(parseSegmentDefinition({ name: 's', condition: { event: {}, count: { gte: 1000 }, within: '1d' } }).ok).toBe(
+      true,
+    );
     expect(errorsOf({ name: 's', condition: { event: {}, count: {} } })).toEqual([
       'condition.count: must be an object with gte and/or lte, e.g. { "gte": 2 }',
     ]);

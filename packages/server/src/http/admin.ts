@@ -1,8 +1,23 @@
 import type { FastifyInstance } from 'fastify';
+import type { EventCursor } from '../store/store.js';
 import { requireAccount } from './auth.js';
 import { sendError } from './errors.js';
 
-const RECENT_EVENTS = 20;
+/** Events per page of the customer view: `?limit=` defaults to 50 and may be at most 500. */
+const DEFAULT_EVENTS = 50;
+const MAX_EVENTS = 500;
+
+/** `?limit=` and `?cursor=` of the customer view, or the message of a 400. The cursor is `<receivedAt>_<id>`. */
+function eventPaging(query: Record<string, unknown>): { limit: number; after: EventCursor | null } | string {
+  const limitText = query['limit'] ?? String(DEFAULT_EVENTS);
+  const limit = typeof limitText === 'string' && /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : Number.NaN;
+  if (!(limit >= 1 && limit <= MAX_EVENTS)) return `limit must be a whole number from 1 to ${MAX_EVENTS}`;
+  const cursor = query['cursor'];
+  if (cursor === undefined) return { limit, after: null };
+  const m = typeof cursor === 'string' ? /^([0-9]{1,15})_([1-9][0-9]{0,15})$/.exec(cursor) : null;
+  if (m === null) return 'cursor must be the next_cursor of a previous page';
+  return { limit, after: { receivedAt: Number(m[1]), id: Number(m[2]) } };
+}
 
 /** The admin customer API (private key). Every query is scoped to the key's account: another account's data is a 404. */
 export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
@@ -16,15 +31,18 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
     if (typeof key !== 'string' || key === '' || typeof value !== 'string') {
       return sendError(reply, 400, { message: 'give ?key=<identifier type>&value=<identifier value>, once each' });
     }
+    const paging = eventPaging(query);
+    if (typeof paging === 'string') return sendError(reply, 400, { message: paging });
     const accountId = request.account!.id;
     const customer = await store.lookupCustomer(accountId, key, value);
     if (customer === null)
       return sendError(reply, 404, { message: `no customer with ${key} = ${JSON.stringify(value)}` });
-    const [eventCount, recent, memberOf] = await Promise.all([
+    const [eventCount, page, memberOf] = await Promise.all([
       store.customerEventCount(accountId, customer.customerId),
-      store.customerEvents(accountId, customer.customerId, { limit: RECENT_EVENTS }),
+      store.customerEventPage(accountId, customer.customerId, paging),
       segments.membership(accountId, customer),
     ]);
+    const recent = page.events;
     return {
       customer_id: customer.customerId,
       identifiers: customer.identifiers,
@@ -38,6 +56,8 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
       })),
       // The account's segments this customer qualifies for now.
       segments: memberOf,
+      // Pass as ?cursor= for the next (older) page of recent_events; null on the last page.
+      next_cursor: page.next === null ? null : `${page.next.receivedAt}_${page.next.id}`,
     };
   });
 

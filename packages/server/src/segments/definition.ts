@@ -14,6 +14,11 @@ export const MAX_DESCRIPTION_LENGTH = 1000;
 /** Bounds the recursion of parsing and evaluation; real definitions are a few levels deep. */
 export const MAX_CONDITION_DEPTH = 20;
 export const MAX_SEGMENTS_PER_FILE = 1000;
+/**
+ * The largest count bound. Per customer, a windowed condition keeps the timestamps of its newest `gte` (or `lte + 1`)
+ * matching events, so the bound caps that state at 8 KB per condition.
+ */
+export const MAX_COUNT = 1000;
 
 const COMPARISON_OPS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'exists'] as const;
 const CONDITION_KINDS = ['and', 'or', 'not', 'identifier', 'event'] as const;
@@ -125,8 +130,8 @@ function parseCount(input: unknown, path: string, errors: string[]): EventCondit
   const bound = (key: 'gte' | 'lte'): number | null => {
     const v = input[key];
     if (v === undefined) return null;
-    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
-    errors.push(at(child(path, key), `must be a whole number of 0 or more (got ${describe(v)})`));
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_COUNT) return v;
+    errors.push(at(child(path, key), `must be a whole number from 0 to ${MAX_COUNT} (got ${describe(v)})`));
     return null;
   };
   const gte = bound('gte');

@@ -1,6 +1,8 @@
-// Evaluates normalised conditions for one customer at one instant. Pure: the caller supplies
-// the identifiers, the event history and `now`, so windows slide with the injected clock and
-// membership changes without new events (DESIGN §4) and tests need no real time.
+// Evaluates normalised conditions for one customer at one instant from the customer's history. Pure: the caller
+// supplies the identifiers, the event history and `now`, so windows slide with the injected clock and membership
+// changes without new events, and tests need no real time. Queries answer from the per-customer state instead
+// (state/evaluate-state.ts) once it is built; this evaluator answers while it is being built, and is the reference
+// the state is tested against.
 
 import type { Condition, CustomerView, DataValue, EventCondition, StoredEvent, WhereTest } from './types.js';
 
@@ -21,9 +23,9 @@ export interface EvaluationInput {
  */
 export type HistoryNeed = { events: false } | { events: true; windowMs: number | null };
 
-export function historyNeeded(conditions: Iterable<Condition>): HistoryNeed {
-  let events = false;
-  let windowMs: number | null = 0;
+/** Every event condition ("leaf") inside the conditions, through and/or/not, in order. */
+export function eventLeaves(conditions: Iterable<Condition>): EventCondition[] {
+  const out: EventCondition[] = [];
   const visit = (c: Condition): void => {
     switch (c.kind) {
       case 'and':
@@ -36,13 +38,22 @@ export function historyNeeded(conditions: Iterable<Condition>): HistoryNeed {
       case 'identifier':
         return;
       case 'event':
-        events = true;
-        if (c.windowMs === null) windowMs = null;
-        else if (windowMs !== null) windowMs = Math.max(windowMs, c.windowMs);
+        out.push(c);
     }
   };
   for (const c of conditions) visit(c);
-  return events ? { events: true, windowMs } : { events: false };
+  return out;
+}
+
+export function historyNeeded(conditions: Iterable<Condition>): HistoryNeed {
+  const leaves = eventLeaves(conditions);
+  if (leaves.length === 0) return { events: false };
+  let windowMs: number | null = 0;
+  for (const c of leaves) {
+    if (c.windowMs === null) windowMs = null;
+    else if (windowMs !== null) windowMs = Math.max(windowMs, c.windowMs);
+  }
+  return { events: true, windowMs };
 }
 
 /**
@@ -91,7 +102,11 @@ function passes(test: WhereTest, present: boolean, actual: DataValue | undefined
   }
 }
 
-export function eventMatches(cond: EventCondition, event: StoredEvent): boolean {
+/** Whether the event passes the condition's type, action and where filters (its count and window aside). */
+export function eventMatches(
+  cond: Pick<EventCondition, 'type' | 'action' | 'where'>,
+  event: Pick<StoredEvent, 'type' | 'action' | 'data'>,
+): boolean {
   if (cond.type !== null && event.type !== cond.type) return false;
   if (cond.action !== null && event.action !== cond.action) return false;
   for (const filter of cond.where) {

@@ -3,6 +3,9 @@
  * contract suite (test/store-contract.ts), and what they share lives in ./shared. Everything is async so a networked database can implement it unchanged.
  */
 
+import type { LeafSpec } from '../segments/state/leaf.js';
+import type { SegmentStateSource } from '../segments/state/source.js';
+
 export interface Account {
   id: string;
   publicKey: string;
@@ -99,6 +102,18 @@ export interface StoredEvent {
   receivedAt: number;
 }
 
+/** Where a page of a customer's events ends: the last event's receivedAt and id (newest-first order). */
+export interface EventCursor {
+  receivedAt: number;
+  id: number;
+}
+
+export interface EventPage {
+  events: StoredEvent[];
+  /** null on the last page. */
+  next: EventCursor | null;
+}
+
 export interface CustomerView {
   customerId: string;
   identifiers: Record<string, string[]>;
@@ -129,7 +144,7 @@ export interface StoreDiagnostics {
   settings: Record<string, string | number>;
 }
 
-export interface Store {
+export interface Store extends SegmentStateSource {
   /** Writes every batch in ONE transaction (group commit); resolves only after COMMIT. One outcome per batch. */
   ingest(batches: IngestBatch[]): Promise<IngestOutcome[]>;
 
@@ -141,10 +156,17 @@ export interface Store {
     options?: { sinceMs?: number; limit?: number },
   ): Promise<StoredEvent[]>;
   customerEventCount(accountId: string, customerId: string): Promise<number>;
+  /** `limit` events of the customer, newest first, strictly older than `after` (null: from the newest). */
+  customerEventPage(
+    accountId: string,
+    customerId: string,
+    page: { limit: number; after: EventCursor | null },
+  ): Promise<EventPage>;
   accountStats(accountId: string): Promise<AccountStats>;
 
   listSegmentDefinitions(accountId: string): Promise<SegmentDefinitionRow[]>;
-  putSegmentDefinition(accountId: string, name: string, definition: unknown): Promise<void>;
+  /** With `leaves`, also makes the segment use exactly those state leaves, in the same transaction. */
+  putSegmentDefinition(accountId: string, name: string, definition: unknown, leaves?: LeafSpec[]): Promise<void>;
   deleteSegmentDefinition(accountId: string, name: string): Promise<boolean>;
 
   accountByPublicKey(key: string): Promise<Account | null>;

@@ -1,4 +1,4 @@
-import type { DataValue, StoredEvent } from './store.js';
+import type { DataValue, EventPage, StoredEvent } from './store.js';
 
 /**
  * A stored event whose JSON columns are parsed on first read, once. Segment evaluation filters most of a customer's
@@ -27,5 +27,20 @@ export function lazyStoredEvent(
       return data;
     },
     receivedAt,
+  };
+}
+
+/** A page from rows fetched with one more than `limit` (that extra row only says whether a next page exists). */
+export function eventPage<R extends { id: number | string; received_at: number | string }>(
+  rows: R[],
+  limit: number,
+  toEvent: (row: R) => StoredEvent,
+): EventPage {
+  const shown = rows.slice(0, limit);
+  const last = shown[shown.length - 1];
+  return {
+    events: shown.map(toEvent),
+    next:
+      rows.length > limit && last !== undefined ? { receivedAt: Number(last.received_at), id: Number(last.id) } : null,
   };
 }

@@ -10,6 +10,7 @@ import {
   type PreparedEvent,
 } from '../store.js';
 import { type IdentityRow, loadIdentityCounts, lockIdentities } from './locking.js';
+import { lockAndLoadLeaves, updateStateOnIngest } from './segment-state.js';
 import { FIRST_TEMP_ID, identityKey, SnapshotGraph } from './snapshot-graph.js';
 import { dedupKey, encodeText, wellFormed } from './text.js';
 
@@ -78,6 +79,11 @@ interface Attributed {
 }
 
 export async function ingestGroup(client: pg.ClientBase, batches: IngestBatch[]): Promise<IngestOutcome[]> {
+  // First: the segment leaves these accounts' events must be counted in (segment-state.ts, "boundary").
+  const leaves = await lockAndLoadLeaves(
+    client,
+    batches.map((b) => b.accountId),
+  );
   const keep = await claimDedupKeys(client, batches);
 
   // Every identity the stored events carry, once.
@@ -122,6 +128,18 @@ export async function ingestGroup(client: pg.ClientBase, batches: IngestBatch[])
   await writeMergedIdentities(client, graph, real);
   await writeIdentities(client, graph, real);
   await writeEvents(client, stored, (c) => real(graph.rootOf(c)));
+  await updateStateOnIngest(
+    client,
+    leaves,
+    graph,
+    real,
+    stored.map((s) => ({
+      accountId: s.batch.accountId,
+      receivedAt: s.batch.receivedAt,
+      event: s.event,
+      customer: s.customer,
+    })),
+  );
   await writeCounters(client, batches, outcomes);
   return outcomes;
 }

@@ -4,17 +4,19 @@ import { checkHealthRow } from '../shared/health.js';
 import { identifiersRecord, lookupIdentity } from '../shared/identifiers.js';
 import { parseId } from '../shared/ids.js';
 import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
-import { lazyStoredEvent } from '../stored-event.js';
+import { eventPage, lazyStoredEvent } from '../stored-event.js';
 import { type AnalyzeOptions, createAnalyzer } from './analyze.js';
 import { createPool, inTransaction, parsePostgresUrl } from './connection.js';
 import { ingestGroup } from './ingest.js';
 import {
   CUSTOMER_EVENT_COUNT_SQL,
+  CUSTOMER_EVENT_PAGE_SQL,
   CUSTOMER_EVENTS_SQL,
   CUSTOMER_IDENTIFIERS_SQL,
   IDENTITY_OWNER_SQL,
 } from './queries.js';
 import { migrate } from './schema.js';
+import { buildStep, linkLeaves, readProgress, readState, unlinkLeaves } from './segment-state.js';
 import { decodeText, encodeText } from './text.js';
 
 export interface PostgresStoreOptions {
@@ -103,6 +105,26 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       );
     },
 
+    async customerEventPage(accountId, customerId, page) {
+      const account = parseId(accountId);
+      const customer = parseId(customerId);
+      if (account === null || customer === null) return { events: [], next: null };
+      const at = page.after?.receivedAt ?? Number.MAX_SAFE_INTEGER;
+      const id = page.after?.id ?? Number.MAX_SAFE_INTEGER;
+      // One row more than asked tells whether a next page exists.
+      const { rows } = await pool.query<{
+        id: string;
+        type: string;
+        action: string;
+        identifiers: string;
+        data: string;
+        received_at: string;
+      }>(CUSTOMER_EVENT_PAGE_SQL, [account, customer, at, id, page.limit + 1]);
+      return eventPage(rows, page.limit, (r) =>
+        lazyStoredEvent(decodeText(r.type), decodeText(r.action), r.identifiers, r.data, Number(r.received_at)),
+      );
+    },
+
     async customerEventCount(accountId, customerId) {
       const account = parseId(accountId);
       const customer = parseId(customerId);
@@ -137,24 +159,61 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       );
     },
 
-    async putSegmentDefinition(accountId, name, definition) {
+    async putSegmentDefinition(accountId, name, definition, leaves) {
       const account = parseId(accountId);
       if (account === null) throw new Error(`unknown account ${accountId}`);
-      await pool.query(
-        `INSERT INTO segment_definitions (account_id, name, definition, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (account_id, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
-        [account, encodeText(name), JSON.stringify(definition), now()],
-      );
+      await inTransaction(pool, async (client) => {
+        await client.query(
+          `INSERT INTO segment_definitions (account_id, name, definition, updated_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (account_id, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+          [account, encodeText(name), JSON.stringify(definition), now()],
+        );
+        if (leaves !== undefined) await linkLeaves(client, account, name, leaves);
+      });
     },
 
     async deleteSegmentDefinition(accountId, name) {
       const account = parseId(accountId);
       if (account === null) return false;
-      const result = await pool.query('DELETE FROM segment_definitions WHERE account_id = $1 AND name = $2', [
-        account,
-        encodeText(name),
-      ]);
-      return (result.rowCount ?? 0) > 0;
+      return inTransaction(pool, async (client) => {
+        const result = await client.query('DELETE FROM segment_definitions WHERE account_id = $1 AND name = $2', [
+          account,
+          encodeText(name),
+        ]);
+        await unlinkLeaves(client, account, name);
+        return (result.rowCount ?? 0) > 0;
+      });
+    },
+
+    async linkSegmentLeaves(accountId, name, updatedAt, leaves) {
+      const account = parseId(accountId);
+      if (account === null) return false;
+      return inTransaction(pool, async (client) => {
+        // FOR UPDATE: a concurrent replace of this definition waits, so the check below stays true until COMMIT.
+        const { rows } = await client.query<{ updated_at: string }>(
+          'SELECT updated_at FROM segment_definitions WHERE account_id = $1 AND name = $2 FOR UPDATE',
+          [account, encodeText(name)],
+        );
+        if (rows[0] === undefined || Number(rows[0].updated_at) !== updatedAt) return false;
+        await linkLeaves(client, account, name, leaves);
+        return true;
+      });
+    },
+
+    async segmentState(accountId, customerId) {
+      const account = parseId(accountId);
+      const customer = parseId(customerId);
+      if (account === null || customer === null) return [];
+      return readState(pool, account, customer);
+    },
+
+    async segmentStateProgress(accountId) {
+      const account = parseId(accountId);
+      return account === null ? [] : readProgress(pool, account);
+    },
+
+    async buildSegmentState(maxEvents) {
+      return inTransaction(pool, (client) => buildStep(client, maxEvents));
     },
 
     async accountByPublicKey(key) {

@@ -26,6 +26,15 @@ export const CUSTOMER_EVENTS_SQL = `SELECT e.type, e.action, e.identifiers, e.da
     ORDER BY received_at DESC, id DESC LIMIT $4) AS e
   ORDER BY e.received_at DESC, e.id DESC LIMIT $4`;
 
+/** $1 account, $2 customer, $3 receivedAt and $4 id of the last event shown, $5 limit. Newest first. */
+export const CUSTOMER_EVENT_PAGE_SQL = `SELECT e.id, e.type, e.action, e.identifiers, e.data, e.received_at
+  FROM (${HISTORY_IDS}) AS c
+  CROSS JOIN LATERAL (
+    SELECT type, action, identifiers, data, received_at, id FROM events
+    WHERE account_id = $1 AND customer_id = c.id AND (received_at, id) < ($3::bigint, $4::bigint)
+    ORDER BY received_at DESC, id DESC LIMIT $5) AS e
+  ORDER BY e.received_at DESC, e.id DESC LIMIT $5`;
+
 /** $1 account, $2 customer. */
 export const CUSTOMER_EVENT_COUNT_SQL = `SELECT coalesce(sum(e.n), 0) AS n
   FROM (${HISTORY_IDS}) AS c

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { SEGMENT_STATE_MIGRATION } from './segment-state.js';
 
 /**
  * Versioned migrations, applied on every start. Several nodes may start at once, so the whole check-and-apply runs
@@ -111,6 +112,8 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
     CREATE INDEX identities_by_customer ON identities (customer_id, type);
     `,
   },
+  // Segment state kept at ingestion (segment-state.ts).
+  { version: 3, sql: SEGMENT_STATE_MIGRATION },
 ];
 
 /** An arbitrary constant: the advisory lock key that serialises migrations of one database. */

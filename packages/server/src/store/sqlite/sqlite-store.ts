@@ -6,8 +6,9 @@ import { statsFromCounters } from '../shared/counters.js';
 import { identifiersRecord, lookupIdentity } from '../shared/identifiers.js';
 import { parseId } from '../shared/ids.js';
 import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
-import { lazyStoredEvent } from '../stored-event.js';
+import { eventPage, lazyStoredEvent } from '../stored-event.js';
 import { applyPragmas, migrate } from './schema.js';
+import { createStateReads, migrateSegmentState } from './segment-state.js';
 import { inProcessWriter, startWriterThread } from './writer.js';
 
 export interface SqliteStoreOptions {
@@ -34,6 +35,7 @@ function openMainConnection(path: string, memory: boolean, cacheMiB: number): Da
     db = new Database(path);
     applyPragmas(db, cacheMiB);
     migrate(db);
+    migrateSegmentState(db);
     return db;
   } catch (err) {
     db?.close();
@@ -58,6 +60,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     stats: db.prepare('SELECT * FROM account_counters WHERE account_id = ?'),
     eventsOf: db.prepare(`SELECT type, action, identifiers, data, received_at FROM events
       WHERE account_id = ? AND customer_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?`),
+    eventPage: db.prepare(`SELECT id, type, action, identifiers, data, received_at FROM events
+      WHERE account_id = ? AND customer_id = ? AND (received_at < ? OR (received_at = ? AND id < ?))
+      ORDER BY received_at DESC, id DESC LIMIT ?`),
     eventCount: db.prepare('SELECT COUNT(*) FROM events WHERE account_id = ? AND customer_id = ?').pluck(),
     byPublic: db.prepare('SELECT id, public_key, private_key FROM accounts WHERE public_key = ?'),
     byPrivate: db.prepare('SELECT id, public_key, private_key FROM accounts WHERE private_key = ?'),
@@ -65,6 +70,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       'SELECT name, definition, updated_at FROM segment_definitions WHERE account_id = ? ORDER BY name',
     ),
   };
+
+  const stateReads = createStateReads(db);
 
   function findCustomer(account: string, key: string, value: string): number | null {
     const identity = lookupIdentity(key, value);
@@ -101,6 +108,26 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return rows.map((r) => lazyStoredEvent(r.type, r.action, r.identifiers, r.data, r.received_at));
     },
 
+    async customerEventPage(accountId, customerId, page) {
+      const account = parseId(accountId);
+      const customer = parseId(customerId);
+      if (account === null || customer === null) return { events: [], next: null };
+      const at = page.after?.receivedAt ?? Number.MAX_SAFE_INTEGER;
+      const id = page.after?.id ?? Number.MAX_SAFE_INTEGER;
+      // One row more than asked tells whether a next page exists.
+      const rows = q.eventPage.all(account, customer, at, at, id, page.limit + 1) as {
+        id: number;
+        type: string;
+        action: string;
+        identifiers: string;
+        data: string;
+        received_at: number;
+      }[];
+      return eventPage(rows, page.limit, (r) =>
+        lazyStoredEvent(r.type, r.action, r.identifiers, r.data, r.received_at),
+      );
+    },
+
     async customerEventCount(accountId, customerId) {
       const account = parseId(accountId);
       const customer = parseId(customerId);
@@ -121,10 +148,32 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       );
     },
 
-    async putSegmentDefinition(accountId, name, definition) {
+    async putSegmentDefinition(accountId, name, definition, leaves) {
       const account = parseId(accountId);
       if (account === null) throw new Error(`unknown account ${accountId}`);
-      await writer.putSegmentDefinition(account, name, JSON.stringify(definition), now());
+      await writer.putSegmentDefinition(account, name, JSON.stringify(definition), now(), leaves);
+    },
+
+    async linkSegmentLeaves(accountId, name, updatedAt, leaves) {
+      const account = parseId(accountId);
+      if (account === null) return false;
+      return writer.linkSegmentLeaves(account, name, updatedAt, leaves);
+    },
+
+    async segmentState(accountId, customerId) {
+      const account = parseId(accountId);
+      const customer = parseId(customerId);
+      if (account === null || customer === null) return [];
+      return stateReads.state(Number(account), Number(customer));
+    },
+
+    async segmentStateProgress(accountId) {
+      const account = parseId(accountId);
+      return account === null ? [] : stateReads.progress(Number(account));
+    },
+
+    async buildSegmentState(maxEvents) {
+      return writer.buildSegmentState(maxEvents);
     },
 
     async deleteSegmentDefinition(accountId, name) {

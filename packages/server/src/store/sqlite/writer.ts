@@ -21,6 +21,8 @@ export function inProcessWriter(db: Database.Database): Writer {
     ensureDefaultAccount: async (...a) => w.ensureDefaultAccount(...a),
     putSegmentDefinition: async (...a) => w.putSegmentDefinition(...a),
     deleteSegmentDefinition: async (...a) => w.deleteSegmentDefinition(...a),
+    linkSegmentLeaves: async (...a) => w.linkSegmentLeaves(...a),
+    buildSegmentState: async (...a) => w.buildSegmentState(...a),
     healthCheck: async (...a) => w.healthCheck(...a),
     settings: async (...a) => w.settings(...a),
     close: async () => {},
@@ -85,6 +87,8 @@ export function startWriterThread(data: WriterData): Writer {
     ensureDefaultAccount: (...a) => call('ensureDefaultAccount', a),
     putSegmentDefinition: (...a) => call('putSegmentDefinition', a),
     deleteSegmentDefinition: (...a) => call('deleteSegmentDefinition', a),
+    linkSegmentLeaves: (...a) => call('linkSegmentLeaves', a),
+    buildSegmentState: (...a) => call('buildSegmentState', a),
     healthCheck: (...a) => call('healthCheck', a),
     settings: (...a) => call('settings', a),
     close() {

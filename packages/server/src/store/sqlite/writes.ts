@@ -1,11 +1,15 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { type IdentityGraphTx, MAX_IDENTIFIERS_PER_CUSTOMER, stitch } from '../../ingest/stitch.js';
+import type { LeafSpec } from '../../segments/state/leaf.js';
+import type { BuildStep } from '../../segments/state/source.js';
+import { MatchableEvent, type StateBuffer } from '../../segments/state/state-buffer.js';
 import { type AccountRow, planDefaultAccount } from '../shared/accounts.js';
 import { counterDeltas } from '../shared/counters.js';
 import { checkHealthRow } from '../shared/health.js';
 import { countStored, emptyOutcome, type IngestBatch, type IngestOutcome } from '../store.js';
 import { dedupKey } from './dedup-key.js';
+import { createStateWrites } from './segment-state.js';
 
 /**
  * Every write of the SQLite store, as synchronous functions over one connection. They run on the writer connection,
@@ -23,8 +27,11 @@ export interface Writes {
     fresh: { publicKey: string; privateKey: string },
     at: number,
   ): AccountRow;
-  putSegmentDefinition(account: string, name: string, definitionJson: string, at: number): void;
+  /** With `leaves`, also points the segment at exactly those state leaves (segment-state.ts). */
+  putSegmentDefinition(account: string, name: string, definitionJson: string, at: number, leaves?: LeafSpec[]): void;
   deleteSegmentDefinition(account: string, name: string): boolean;
+  linkSegmentLeaves(account: string, name: string, updatedAt: number, leaves: LeafSpec[]): boolean;
+  buildSegmentState(maxEvents: number): BuildStep;
   /** Writes and reads back the health row, as big as the last failed ingestion (see below); throws if it cannot. */
   healthCheck(at: number): void;
   /** The writer connection's durability settings, as SQLite reports them. */
@@ -122,9 +129,10 @@ export function createWrites(db: Database.Database, file: string | null): Writes
     probeWrite: db.prepare('INSERT OR REPLACE INTO write_probe (id, payload) VALUES (1, zeroblob(?))'),
     healthRead: db.prepare('SELECT checked_at FROM health WHERE id = 1').pluck(),
   };
+  const state = createStateWrites(db);
 
   /** The graph that stitch() works on, bound to one account and one moment, inside the write transaction. */
-  function graphFor(account: number, at: number): IdentityGraphTx {
+  function graphFor(account: number, at: number, buffer: StateBuffer): IdentityGraphTx {
     return {
       ownerOf: (type, value) => (q.owner.get(account, type, value) as number | undefined) ?? null,
       countOf: (customer, type) => q.countOf.get(customer, type) as number,
@@ -136,6 +144,7 @@ export function createWrites(db: Database.Database, file: string | null): Writes
       merge: (from, into) => {
         q.moveAllIdentities.run(into, from);
         q.moveEvents.run(into, account, from);
+        buffer.merge(from, into, state.leavesOf(account));
         // Audit only: reads never follow merged_into, because identities and events have moved. (Re-pointing older
         // merged_into rows here was a full scan of customers per merge, which made ingestion decay with table size.)
         q.markMerged.run(into, from);
@@ -147,10 +156,12 @@ export function createWrites(db: Database.Database, file: string | null): Writes
 
   const ingestTx = db.transaction((batches: IngestBatch[]): IngestOutcome[] => {
     const outcomes: IngestOutcome[] = [];
+    const buffer = state.newBuffer();
     for (const batch of batches) {
       const account = Number(batch.accountId);
       const outcome = emptyOutcome();
-      const graph = graphFor(account, batch.receivedAt);
+      const graph = graphFor(account, batch.receivedAt, buffer);
+      const leaves = state.leavesOf(account);
       for (const ev of batch.events) {
         if (ev.idempotenceId !== null && q.dedup.run(account, dedupKey(ev.idempotenceId)).changes === 0) {
           outcome.duplicates++;
@@ -158,11 +169,16 @@ export function createWrites(db: Database.Database, file: string | null): Writes
         }
         const s = stitch(graph, ev.identities);
         q.insertEvent.run(account, s.customer, batch.receivedAt, ev.type, ev.action, ev.identifiersJson, ev.dataJson);
+        if (s.customer !== null && leaves.length > 0) {
+          const stored = new MatchableEvent(ev.type, ev.action, ev.dataJson);
+          buffer.addEvent(s.customer, leaves, stored, batch.receivedAt, s.customersCreated > 0);
+        }
         countStored(outcome, ev, s);
       }
       outcomes.push(outcome);
     }
     for (const [account, deltas] of counterDeltas(batches, outcomes)) q.counters.run({ account, ...deltas });
+    state.flush(buffer);
     return outcomes;
   });
 
@@ -180,6 +196,18 @@ export function createWrites(db: Database.Database, file: string | null): Writes
       return { id: plan.id, public_key: plan.keys.publicKey, private_key: plan.keys.privateKey };
     },
   );
+
+  const putSegmentTx = db.transaction(
+    (account: string, name: string, definitionJson: string, at: number, leaves: LeafSpec[] | undefined) => {
+      q.putSegment.run(account, name, definitionJson, at);
+      if (leaves !== undefined) state.linkLeaves(account, name, leaves);
+    },
+  );
+  const deleteSegmentTx = db.transaction((account: string, name: string): boolean => {
+    const deleted = q.deleteSegment.run(account, name).changes > 0;
+    state.unlink(account, name);
+    return deleted;
+  });
 
   /**
    * A tiny health write can succeed on a full disk while ingestion fails (it fits in WAL pages already allocated), so
@@ -218,9 +246,12 @@ export function createWrites(db: Database.Database, file: string | null): Writes
     createAccount: (publicKey, privateKey, at) =>
       committed(() => q.insertAccount.get(publicKey, privateKey, 0, at) as AccountRow),
     ensureDefaultAccount: (given, fresh, at) => committed(() => ensureDefaultTx.immediate(given, fresh, at)),
-    putSegmentDefinition: (account, name, definitionJson, at) =>
-      committed(() => void q.putSegment.run(account, name, definitionJson, at)),
-    deleteSegmentDefinition: (account, name) => committed(() => q.deleteSegment.run(account, name).changes > 0),
+    putSegmentDefinition: (account, name, definitionJson, at, leaves) =>
+      committed(() => putSegmentTx.immediate(account, name, definitionJson, at, leaves)),
+    deleteSegmentDefinition: (account, name) => committed(() => deleteSegmentTx.immediate(account, name)),
+    linkSegmentLeaves: (account, name, updatedAt, leaves) =>
+      committed(() => state.ensureLeaves(account, name, updatedAt, leaves)),
+    buildSegmentState: (maxEvents) => committed(() => state.buildStep(maxEvents)),
     healthCheck: (at) => {
       committed(() => healthTx.immediate(at, probeBytes));
       probeBytes = 0;
