@@ -104,6 +104,16 @@ async function ask(url, fsUserId, subset) {
   return body;
 }
 
+/** Defines segments through the admin API, as an operator would. */
+async function applySegments(url, segments) {
+  const res = await fetch(`${url}/admin/v1/segments:apply`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': 'sk' },
+    body: JSON.stringify(segments),
+  });
+  if (res.status !== 200) throw new Error(`segments:apply answered ${res.status}: ${await res.text()}`);
+}
+
 async function post(url, key, events) {
   const res = await fetch(`${url}/v3/events`, {
     method: 'POST',
@@ -118,13 +128,10 @@ async function post(url, key, events) {
 
 /**
  * A wire event as the store's ingest takes it (what the HTTP route's validation produces). The prefill's events are
- * valid by construction, so only the identifiers need the server's own normalisation.
+ * valid by construction and their identifiers already normalised (lower-case keys and values).
  */
 function prepared(event) {
-  const identities = Object.entries(event.identifiers).map(([key, value]) => {
-    const type = server.normaliseKey(key);
-    return { type, value: server.normaliseValue(type, value) };
-  });
+  const identities = Object.entries(event.identifiers).map(([type, value]) => ({ type, value }));
   return {
     type: event.type,
     action: event.action,
@@ -153,12 +160,13 @@ async function prefilled() {
   if (existsSync(file)) return file;
   const building = `${file}.building`;
   rmSync(building, { force: true });
+  // The segments first, through a server: with no events yet their state is ready at once and kept by ingestion.
+  const srv = await startChild(building);
+  await applySegments(srv.url, THREE_SEGMENTS);
+  await stopChild(srv);
   const store = server.openSqliteStore(building);
-  const account = await server.ensureDefaultAccount(store, { publicKey: 'pk', privateKey: 'sk' });
+  const account = await store.ensureDefaultAccount({}, { publicKey: 'pk', privateKey: 'sk' });
   await store.createAccount({ publicKey: 'pk2', privateKey: 'sk2' });
-  const segments = new server.SegmentService(store);
-  const applied = await segments.applyFile(account.id, THREE_SEGMENTS);
-  if (!applied.ok) throw new Error(applied.errors.join('\n'));
   const r = rng(1);
   const t = performance.now();
   for (const [name, n] of [
@@ -243,14 +251,8 @@ async function isolation(url) {
 async function ingestRate(withSegments, batch) {
   const db = join(tmp, `ingest-${withSegments ? 20 : 0}-${batch}.db`);
   for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
-  if (withSegments) {
-    const store = server.openSqliteStore(db);
-    const account = await server.ensureDefaultAccount(store, { publicKey: 'pk', privateKey: 'sk' });
-    const applied = await new server.SegmentService(store).applyFile(account.id, TWENTY_SEGMENTS);
-    if (!applied.ok) throw new Error(applied.errors.join('\n'));
-    await store.close();
-  }
   const srv = await startChild(db);
+  if (withSegments) await applySegments(srv.url, TWENTY_SEGMENTS);
   const r = rng(3);
   const total = opts.ingest;
   let sent = 0;
