@@ -14,7 +14,7 @@ function fileErrors(input: unknown): string[] {
 }
 
 describe('parseSegmentDefinition: normalised output', () => {
-  it('turns the DESIGN example into the typed form with the window in ms', () => {
+  it('turns the README example into the typed form with the window in ms', () => {
     const result = parseSegmentDefinition({
       name: 'big_spender',
       condition: { event: { action: 'purchased', where: { price: { gte: 100 } } }, count: { gte: 2 }, within: '30d' },
