@@ -30,12 +30,11 @@ import { snapshotServer, startServerChild } from '../lib/server.mjs';
 import { copyDb, dbBytes, rmDir } from '../lib/sqlite-files.mjs';
 import { fmt, fmtRatio, median, pooledPercentiles, ratio, stat, sumOf } from '../lib/stats.mjs';
 
-runUnderBenchLock();
-
 const here = import.meta.dirname;
 const SECTION = 'server-ingest';
 const { argv, flag, option } = parseArgs();
 const quick = flag('--quick');
+runUnderBenchLock({ measurement: !quick });
 const opts = {
   quick,
   reps: Number(option('--reps', quick ? 1 : 3)),
@@ -254,6 +253,7 @@ function render(results, meta) {
   const groupedFor = (store, batch, conns) =>
     findRaw('server', store, batch, groupBatchesFor(batch, conns, meta.maxGroupEvents));
   const storeLabel = (s) => (s === 'empty' ? 'empty' : `${fmt(prefill?.stored ?? opts.prefill)} stored`);
+  const storeConfig = (s, conns) => `${s === 'empty' ? 'empty store' : storeLabel(s)}, ${conns} conns`;
   const ceilings = (store, batch, conns) => [
     ['plain per-batch', findRaw('plain', store, batch)],
     ['tuned per-batch', findRaw('server', store, batch)],
@@ -380,7 +380,7 @@ function render(results, meta) {
       const x = ratio(med(s, 'eventsPerSecond'), med(c, 'eventsPerSecond'));
       goals.push([
         goal,
-        `${storeLabel(store)} store, ${conns} conns`,
+        storeConfig(store, conns),
         name,
         `${fmt(med(s, 'eventsPerSecond'))} vs ${fmt(med(c, 'eventsPerSecond'))} events/s = ${fmtRatio(x)}`,
         `≥ ${target.toFixed(2)}×`,
@@ -405,7 +405,7 @@ function render(results, meta) {
       const perRep = ok(s).map((r) => fmt(r.p99));
       goals.push([
         'p99 below 50 ms at batch 10',
-        `${storeLabel(store)} store, ${conns} conns`,
+        storeConfig(store, conns),
         '–',
         `${fmt(lat.p99)} ms over ${lat.count} requests (per rep: ${perRep.join(', ')})`,
         '< 50 ms',

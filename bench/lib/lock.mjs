@@ -49,11 +49,13 @@ export function competingRuns() {
 /**
  * Makes sure the calling benchmark runs under the lock: if this process does not hold it yet, the same command is
  * run again under `flock -n LOCK_FILE` and this process exits with its exit code. Refuses (exit LOCK_BUSY_EXIT) while
- * another benchmark holds the lock or a test suite or another benchmark runs. Call it first thing in a run.mjs.
+ * another benchmark holds the lock, and, for a measurement, while a test suite or another benchmark runs. A smoke run
+ * (`measurement: false`: tiny sizes, nothing recorded) still takes the lock, so it cannot disturb a measurement, but
+ * may run beside a test suite. Call it first thing in a run.mjs.
  */
-export function runUnderBenchLock() {
+export function runUnderBenchLock({ measurement = true } = {}) {
   if (process.env[HELD] === LOCK_FILE) return;
-  refuseIfBusy();
+  if (measurement) refuseIfBusy();
   const r = spawnSync(
     'flock',
     ['-n', '-E', String(LOCK_BUSY_EXIT), LOCK_FILE, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
