@@ -1,4 +1,4 @@
-// Ceiling (b): raw better-sqlite3 inserts of the same events the load generator sends (events.mjs), with no HTTP,
+// Ceiling (b): raw better-sqlite3 inserts of the same events the load generator sends (bench/lib/events.mjs), with no HTTP,
 // no JSON parsing, no validation and no identity stitching: what storing the rows alone costs. Two layouts:
 //
 // - 'plain': the first, untuned baseline: one `events` table with the idempotence id as TEXT under a UNIQUE index,
@@ -22,7 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { writtenBytes } from '../lib/machine.mjs';
-import { makeEventPool, makeRng } from './events.mjs';
+import { makeEventPool, makeRng } from '../lib/events.mjs';
 
 const PLAIN_SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (

@@ -24,7 +24,7 @@ import { runUnderBenchLock } from '../lib/lock.mjs';
 import { runLoad } from '../lib/load.mjs';
 import { loadReport, machineMeta } from '../lib/machine.mjs';
 import { lines, table, writeSection } from '../lib/markdown.mjs';
-import { benchTmp, log, parseArgs, repoRoot } from '../lib/paths.mjs';
+import { benchTmp, libDir, log, parseArgs, repoRoot } from '../lib/paths.mjs';
 import { forkReady, runNodeJson, stopChild } from '../lib/processes.mjs';
 import { snapshotServer, startServerChild } from '../lib/server.mjs';
 import { copyDb, dbBytes, rmDir } from '../lib/sqlite-files.mjs';
@@ -50,7 +50,7 @@ const opts = {
 };
 const BATCHES = [10, 500];
 const CONNS = [10, 50];
-const EVENTS_REQUESTS = join(here, 'events.mjs');
+const EVENTS_REQUESTS = join(libDir, 'events.mjs');
 
 const tmpRoot = join(benchTmp, `ingest-${process.pid}`);
 mkdirSync(tmpRoot, { recursive: true });
@@ -278,7 +278,7 @@ function render(results, meta) {
   p(
     `- Method: per rep a fresh target process and a fresh DB file, autocannon 8 (programmatic API) in a separate process, ${opts.warmup} s warm-up then ${opts.duration} s measured, ${opts.reps} rep(s); rates are the median (min–max) over reps, latency percentiles are over **every request of every rep pooled together** (exact, from per-response hrtime). ` +
       'Every request body is generated on the fly: typical ODP events (about 345 B each; ' +
-      `${meta.bodyBytes[10]} B for 10 events, ${meta.bodyBytes[500]} B for 500), each with a fresh UUID v4 \`idempotence_id\` in \`data\`, identifiers (\`fs_user_id\`, \`email\` with mixed case, sometimes \`vuid\`) drawn with a skew from 200,000 customers so customers repeat and anonymous/email-only customers get merged into known ones (\`bench/ingest/events.mjs\`). ` +
+      `${meta.bodyBytes[10]} B for 10 events, ${meta.bodyBytes[500]} B for 500), each with a fresh UUID v4 \`idempotence_id\` in \`data\`, identifiers (\`fs_user_id\`, \`email\` with mixed case, sometimes \`vuid\`) drawn with a skew from 200,000 customers so customers repeat and anonymous/email-only customers get merged into known ones (\`bench/lib/events.mjs\`). ` +
       `Raw SQLite: ${opts.rawWarmup} s warm-up then ${opts.rawDuration} s of back-to-back transactions in one process. ` +
       'Interleaved: for each batch size and connection count, rep 1 of the bare route, the server on an empty and on the pre-filled store, and the raw ceilings of that batch size run back to back, then rep 2, …, so that ratios compare measurements taken under the same background load.',
   );
@@ -465,7 +465,7 @@ async function main() {
   }
   if (!serverAvailable) throw new Error(`${server.module} has no startServer: the tuned ceiling needs the server's schema`);
   if (!Number.isInteger(maxGroupEvents)) throw new Error('the server does not export DEFAULT_LIMITS.maxGroupEvents');
-  const { makeBodyGenerator, makeEventPool } = await import('./events.mjs');
+  const { makeBodyGenerator, makeEventPool } = await import('../lib/events.mjs');
   const pool = makeEventPool();
   const before = loadReport();
   const meta = {

@@ -1,16 +1,16 @@
-// Pre-fills a store (SQLite file or postgres:// URL) with the data set of data.mjs through the server's own Store API:
+// Pre-fills a store (SQLite file or postgres:// URL) with the data set of segments-data.mjs through the server's own Store API:
 // events are validated with the server's validateBatch and written with store.ingest([...batches]) in groups of
 // `groupBatches` batches of `batchSize` events (one transaction per group), the same code path a group commit takes,
 // with identity stitching, dedup rows and counters. The next group is generated while the previous one commits.
 //
-// Usage (by run.mjs): node prefill.mjs '{"db","customers","events","now","batchSize","groupBatches"}'
+// Usage (by segments-template.mjs and bench/postgres/run.mjs): node segments-prefill.mjs '{"db","customers","events","now","batchSize","groupBatches"}'
 // Prints one JSON line: { stored, customers, seconds, eventsPerSecond }.
 
 const config = JSON.parse(process.argv[2]);
 const { db, customers, events, now, batchSize = 100, groupBatches = 100 } = config;
 const serverModule = process.env.ODPKIT_SERVER_MODULE;
 const { openStore, ensureDefaultAccount, validateBatch } = await import(serverModule);
-const { generateDataSet } = await import('./data.mjs');
+const { generateDataSet } = await import('./segments-data.mjs');
 
 const t0 = process.hrtime.bigint();
 const store = await openStore(db, {});

@@ -3,10 +3,19 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchTmp, dbBytes, hashFiles, here, log, repoRoot, rmDir, runNodeJson } from './common.mjs';
-import { GENERATOR_VERSION } from './data.mjs';
+import { createHash } from 'node:crypto';
+import { benchTmp, libDir, log, repoRoot } from './paths.mjs';
+import { runNodeJson } from './processes.mjs';
+import { GENERATOR_VERSION } from './segments-data.mjs';
+import { dbBytes, rmDir } from './sqlite-files.mjs';
 
 const CACHE_MAX_AGE_MS = 2 * 86_400_000;
+
+function hashFiles(files) {
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileSync(f));
+  return h.digest('hex').slice(0, 10);
+}
 
 /**
  * The pre-filled template DB for (generator version, sizes, SQLite schema source), built once through the Store API
@@ -34,7 +43,7 @@ export function cachedTemplate(server, opts) {
   mkdirSync(dir, { recursive: true });
   const now = Date.now();
   log(`pre-filling ${opts.events} events for ${opts.customers} customers through the Store API into ${dir}`);
-  const r = runNodeJson(join(here, 'prefill.mjs'), [
+  const r = runNodeJson(join(libDir, 'segments-prefill.mjs'), [
     JSON.stringify({ db, customers: opts.customers, events: opts.events, now, batchSize: 100, groupBatches: 100 }),
   ]);
   const meta = { ...r, now, bytes: dbBytes(db), serverCommit: server.commit };
