@@ -8,10 +8,14 @@ import os from 'node:os';
 
 export const NPROC = os.availableParallelism?.() ?? os.cpus().length;
 
-let CLK_TCK = 100;
-try {
-  CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
-} catch {}
+/** Clock ticks per second of /proc's CPU times. */
+export const CLK_TCK = (() => {
+  try {
+    return Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 /** The 1, 5 and 15 minute load averages. */
 export function loadAverage() {
