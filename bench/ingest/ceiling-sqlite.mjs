@@ -21,8 +21,8 @@
 
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { writtenBytes } from '../lib/machine.mjs';
 import { makeEventPool, makeRng } from '../lib/events.mjs';
+import { writtenBytes } from '../lib/machine.mjs';
 
 const PLAIN_SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -59,7 +59,8 @@ function openPlain(file, synchronous) {
     'INSERT OR IGNORE INTO events (idempotence_id, type, action, identifiers, data, received_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const write = db.transaction((batches) => {
-    for (const rows of batches) for (const r of rows) insert.run(r.id, 'fullstack', r.action, r.identifiers, r.data, r.at);
+    for (const rows of batches)
+      for (const r of rows) insert.run(r.id, 'fullstack', r.action, r.identifiers, r.data, r.at);
   });
   return { db, write };
 }

@@ -18,33 +18,28 @@
 // request of every rep.
 
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { runUnderBenchLock } from '../lib/lock.mjs';
 import { runLoad } from '../lib/load.mjs';
 import { loadReport, machineMeta } from '../lib/machine.mjs';
-import { lines, table, writeSection } from '../lib/markdown.mjs';
-import { benchTmp, libDir, log, parseArgs, repoRoot } from '../lib/paths.mjs';
+import { lines, publish, table } from '../lib/markdown.mjs';
+import { benchTmp, libDir, log, repoRoot } from '../lib/paths.mjs';
 import { forkReady, runNodeJson, stopChild } from '../lib/processes.mjs';
+import { benchOptions } from '../lib/run-options.mjs';
 import { snapshotServer, startServerChild } from '../lib/server.mjs';
 import { copyDb, dbBytes, rmDir } from '../lib/sqlite-files.mjs';
 import { fmt, fmtRatio, median, pooledPercentiles, ratio, stat, sumOf } from '../lib/stats.mjs';
 
 const here = import.meta.dirname;
 const SECTION = 'server-ingest';
-const { argv, flag, option } = parseArgs();
-const quick = flag('--quick');
-runUnderBenchLock({ measurement: !quick });
+const { argv, flag, option, common } = benchOptions();
+const quick = common.quick;
 const opts = {
-  quick,
-  reps: Number(option('--reps', quick ? 1 : 3)),
-  warmup: Number(option('--warmup', quick ? 1 : 3)),
-  duration: Number(option('--duration', quick ? 3 : 10)),
+  ...common,
   rawWarmup: quick ? 0.5 : 1,
   rawDuration: Number(option('--raw-duration', quick ? 2 : 5)),
   prefill: Number(option('--prefill', quick ? 50_000 : 1_000_000)),
   decayConns: option('--decay-conns', '10,50').split(',').map(Number),
-  write: quick ? flag('--write') : !flag('--no-write'),
   profile: flag('--profile'),
   serverHead: flag('--server-head'),
 };
@@ -100,7 +95,15 @@ async function httpRep(config, template) {
     const { child, url } = await startTarget(kind, db);
     try {
       const m = await runLoad(
-        { targets: [url], requests: EVENTS_REQUESTS, okStatus: 202, batch, connections, warmup: opts.warmup, duration: opts.duration },
+        {
+          targets: [url],
+          requests: EVENTS_REQUESTS,
+          okStatus: 202,
+          batch,
+          connections,
+          warmup: opts.warmup,
+          duration: opts.duration,
+        },
         { cpuGroups: { target: [child.pid] }, ioPid: child.pid },
       );
       r = {
@@ -266,15 +269,19 @@ function render(results, meta) {
   p(
     'Durable ingestion of `@odpkit/server` (`POST /v3/events`, 202 after commit, SQLite WAL, identity stitching on) against ceilings measured in the same run, interleaved rep by rep: ' +
       '(a) a bare Fastify route that parses the same body and answers 202; (b) raw better-sqlite3 inserts of the same events with no HTTP, no validation and no stitching, in two layouts: ' +
-      '**plain** (the first baseline: one `events` table with the idempotence id as TEXT under a UNIQUE index, SQLite\'s default 2 MB page cache and checkpointing, `synchronous=FULL`, WAL, one transaction per batch) and ' +
+      "**plain** (the first baseline: one `events` table with the idempotence id as TEXT under a UNIQUE index, SQLite's default 2 MB page cache and checkpointing, `synchronous=FULL`, WAL, one transaction per batch) and " +
       `**tuned** (exactly the server's store: a DB file the server created itself, so its tables, keys and indexes; its pragmas — WAL, \`wal_autocheckpoint\` 10,000 pages, \`synchronous=FULL\`, 64 MiB page cache, \`temp_store=MEMORY\`; per event one row in the WITHOUT ROWID \`dedup\` table keyed by the UUID's 16 bytes and one \`events\` row, plus the per-account counter upsert per transaction), committed either **per batch** or **group-committed** like the server: each transaction holds the batches of all the run's connections, whole batches up to the server's ${meta.maxGroupEvents} events per commit (its \`maxGroupEvents\`; its commit window is 0 ms, so a group is what waits when the previous commit ends — without HTTP every client's next batch is waiting, the most grouping this concurrency allows).`,
   );
   p();
-  p(`- Run: ${meta.date}${opts.quick ? ' — **--quick smoke run, not a measurement**' : ''}; total ${meta.minutes.toFixed(1)} min.`);
+  p(
+    `- Run: ${meta.date}${opts.quick ? ' — **--quick smoke run, not a measurement**' : ''}; total ${meta.minutes.toFixed(1)} min.`,
+  );
   p(
     `- Machine: ${meta.nproc} cores (${meta.cpuModel}), Node ${meta.node}, ${meta.memGiB} GiB RAM; at the start: load average ${meta.loadavg} (1, 5, 15 min), other processes used ${fmt(meta.busyBefore)}% CPU (of ${meta.nproc * 100}%) over 2 s, 4 KiB write+fdatasync ${fmt(meta.fsyncBefore)}/s; during the measured seconds other processes used ${fmt(meta.otherDuring)}% CPU (median over all HTTP reps); load average at the end ${meta.loadavgEnd}. Shared machine: compare ratios within this run, not absolute numbers across runs.`,
   );
-  p(`- Server: \`${meta.serverModule}\` from ${meta.serverCommit}${meta.serverAvailable ? '' : ' — **not available, server rows skipped**'}`);
+  p(
+    `- Server: \`${meta.serverModule}\` from ${meta.serverCommit}${meta.serverAvailable ? '' : ' — **not available, server rows skipped**'}`,
+  );
   p(
     `- Method: per rep a fresh target process and a fresh DB file, autocannon 8 (programmatic API) in a separate process, ${opts.warmup} s warm-up then ${opts.duration} s measured, ${opts.reps} rep(s); rates are the median (min–max) over reps, latency percentiles are over **every request of every rep pooled together** (exact, from per-response hrtime). ` +
       'Every request body is generated on the fly: typical ODP events (about 345 B each; ' +
@@ -348,13 +355,24 @@ function render(results, meta) {
     ),
   );
   p();
-  p('Ratios divide events/s medians; the raw ceiling in each ratio is measured on the same store size (empty or pre-filled) and batch size.');
+  p(
+    'Ratios divide events/s medians; the raw ceiling in each ratio is measured on the same store size (empty or pre-filled) and batch size.',
+  );
   p();
   p('### (b) Raw SQLite ceilings');
   p();
   p(
     table(
-      ['layout', 'commit', 'rows before', 'events/txn', 'events/s median (min–max)', 'transactions/s', 'process CPU %', 'disk KiB written / event'],
+      [
+        'layout',
+        'commit',
+        'rows before',
+        'events/txn',
+        'events/s median (min–max)',
+        'transactions/s',
+        'process CPU %',
+        'disk KiB written / event',
+      ],
       raw.map((c) => [
         c.layout === 'plain' ? 'plain (old)' : 'tuned like the server',
         c.groupBatches === 1 ? 'per batch' : `group of ${c.groupBatches} batches (${c.conns.join(', ')} conns)`,
@@ -463,7 +481,8 @@ async function main() {
   } catch (error) {
     log(`cannot import ${server.module}: ${error.message}`);
   }
-  if (!serverAvailable) throw new Error(`${server.module} has no startServer: the tuned ceiling needs the server's schema`);
+  if (!serverAvailable)
+    throw new Error(`${server.module} has no startServer: the tuned ceiling needs the server's schema`);
   if (!Number.isInteger(maxGroupEvents)) throw new Error('the server does not export DEFAULT_LIMITS.maxGroupEvents');
   const { makeBodyGenerator, makeEventPool } = await import('../lib/events.mjs');
   const pool = makeEventPool();
@@ -542,24 +561,18 @@ async function main() {
     }
   }
   rmDir(tmpRoot);
-  const order = (c) => (c.kind === 'fastify' ? 0 : 1) * 1e6 + (c.store === 'empty' ? 0 : 5e5) + c.batch * 100 + c.connections;
+  const order = (c) =>
+    (c.kind === 'fastify' ? 0 : 1) * 1e6 + (c.store === 'empty' ? 0 : 5e5) + c.batch * 100 + c.connections;
   results.http.sort((a, b) => order(a) - order(b));
-  const rawOrder = (c) => (c.layout === 'plain' ? 0 : 1) * 1e7 + (c.store === 'empty' ? 0 : 5e6) + c.batch * 1e3 + c.groupBatches;
+  const rawOrder = (c) =>
+    (c.layout === 'plain' ? 0 : 1) * 1e7 + (c.store === 'empty' ? 0 : 5e6) + c.batch * 1e3 + c.groupBatches;
   results.raw.sort((a, b) => rawOrder(a) - rawOrder(b));
   meta.otherDuring = median(results.http.flatMap((c) => ok(c).map((r) => r.otherCpu)));
   meta.loadavgEnd = machineMeta().loadavg;
   meta.minutes = (Date.now() - t0) / 60_000;
 
   const markdown = render(results, meta);
-  const jsonOut = join(benchTmp, `ingest-results-${process.pid}.json`);
-  const withoutSamples = (c) => ({ ...c, reps: c.reps.map(({ latencies, ...r }) => r) });
-  writeFileSync(
-    jsonOut,
-    JSON.stringify({ meta, opts, results: { ...results, http: results.http.map(withoutSamples) } }, null, 2),
-  );
-  console.log(markdown);
-  if (opts.write) log(`wrote the "Server ingestion" section of ${writeSection(SECTION, markdown)}`);
-  log(`raw results in ${jsonOut}; total ${meta.minutes.toFixed(1)} min; machine now: load average ${meta.loadavgEnd}`);
+  publish('ingest', markdown, { meta, opts, results }, { write: opts.write, section: SECTION, startedAt: t0 });
   if (!opts.serverHead) rmDir(server.dir);
 }
 

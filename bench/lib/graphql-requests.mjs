@@ -2,6 +2,7 @@
 // form the SDKs send, for a uniformly random existing customer (of config.customers) or, with probability
 // config.unknownShare, an fs_user_id nobody has; config.subset is the list of segments asked for.
 
+import { fileURLToPath } from 'node:url';
 import { makeRng } from './events.mjs';
 import { fsUserId, GRAPHQL_QUERY } from './segments-data.mjs';
 
@@ -19,5 +20,19 @@ export function makeRequest(config, i) {
       request.body = head + id + tail;
       return request;
     },
+  };
+}
+
+/** The load-generator config of a segment-query load on `subset` with the run's options. */
+export function graphqlLoad(opts, subset) {
+  return {
+    requests: fileURLToPath(import.meta.url),
+    okStatus: 200,
+    connections: opts.conns,
+    warmup: opts.warmup,
+    duration: opts.duration,
+    customers: opts.customers,
+    unknownShare: opts.unknownShare,
+    subset,
   };
 }

@@ -5,6 +5,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { cpuBetween, cpuSnapshot, writtenBytes } from './machine.mjs';
 import { libDir } from './paths.mjs';
+import { fmt } from './stats.mjs';
 
 /**
  * config: see load-generator.mjs. cpuGroups: { name: [pid…] | () => [pid…] } (the generator is added as 'load').
@@ -36,4 +37,14 @@ export function runLoad(config, { cpuGroups = {}, ioPid } = {}) {
       if (code !== 0) reject(new Error(`load generator exited with ${code}`));
     });
   });
+}
+
+/** One log line for a load run: rates, latencies, failures and the CPU of every measured group. */
+export function describeLoad(r) {
+  if (r.failed) return `FAILED ${r.failed}`;
+  const events = Number.isFinite(r.eventsPerSecond) ? ` ${fmt(r.eventsPerSecond)} ev/s` : '';
+  const cpu = Object.entries(r.cpu ?? {})
+    .map(([name, pct]) => `${name}=${fmt(pct)}%`)
+    .join(' ');
+  return `${fmt(r.requestsPerSecond)} req/s${events} p50=${fmt(r.p50)} p99=${fmt(r.p99)} ms notOk=${r.notOk} ${JSON.stringify(r.statuses)} errors=${r.errors} ${cpu}`;
 }

@@ -136,3 +136,16 @@ export function machineMeta() {
     loadavg: loadAverageText(),
   };
 }
+
+/**
+ * The machine and command of a run, read at its start: machineMeta(), the command that reproduces it (without
+ * --write) and what other processes used over 2 s before it (`idleBefore`, CPU % of NPROC × 100).
+ */
+export function runMeta(name, argv) {
+  const args = argv.filter((a) => a !== '--write');
+  return {
+    ...machineMeta(),
+    command: `node bench/${name}/run.mjs${args.length ? ` ${args.join(' ')}` : ''}`,
+    idleBefore: busyProbe(),
+  };
+}

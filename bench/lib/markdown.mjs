@@ -2,7 +2,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './paths.mjs';
+import { benchTmp, log, repoRoot } from './paths.mjs';
 
 export const benchmarksFile = join(repoRoot, 'BENCHMARKS.md');
 
@@ -37,4 +37,19 @@ export function writeSection(name, markdown) {
       : `${current.replace(/\n*$/, '\n\n')}${block}\n`;
   writeFileSync(benchmarksFile, next);
   return benchmarksFile;
+}
+
+/**
+ * The end of a benchmark run: keeps the raw record in bench/.bench-tmp/<name>-results.json (without per-request
+ * latency samples, which only serve the percentiles), prints the markdown, writes the section when asked, and logs
+ * the run time. Returns the JSON file's path.
+ */
+export function publish(name, markdown, record, { write, section = name, startedAt }) {
+  const file = join(benchTmp, `${name}-results.json`);
+  const replacer = (key, value) => (key === 'latencies' ? undefined : value);
+  writeFileSync(file, JSON.stringify(record, replacer, 2));
+  console.log(markdown);
+  if (write) log(`wrote the ${section} section of ${writeSection(section, markdown)}`);
+  log(`raw results in ${file}; total ${((Date.now() - startedAt) / 60_000).toFixed(1)} min`);
+  return file;
 }

@@ -67,3 +67,16 @@ export function summariseProfile(file, top = 12) {
     buckets: [...buckets.entries()].sort((a, b) => b[1] - a[1]).map(([k, us]) => ({ bucket: k, share: us / busy })),
   };
 }
+
+/** "by origin — a 60%, b 19%, …; top frames — `f` 39.4%, …" of a summariseProfile() result. */
+export function profileText(summary, { origins = 8, frames = 10 } = {}) {
+  const byOrigin = summary.buckets
+    .slice(0, origins)
+    .map((b) => `${b.bucket} ${(b.share * 100).toFixed(0)}%`)
+    .join(', ');
+  const top = summary.top
+    .slice(0, frames)
+    .map((f) => `\`${f.frame}\` ${(f.share * 100).toFixed(1)}%`)
+    .join(', ');
+  return `by origin — ${byOrigin}; top frames — ${top}`;
+}

@@ -1,9 +1,9 @@
 // The pre-filled SQLite template of the segments benchmark, cached between runs (also used by bench/postgres for its
 // SQLite comparison at the same data size).
 
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { benchTmp, libDir, log, repoRoot } from './paths.mjs';
 import { runNodeJson } from './processes.mjs';
 import { GENERATOR_VERSION } from './segments-data.mjs';

@@ -19,35 +19,28 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runUnderBenchLock } from '../lib/lock.mjs';
-import { runLoad } from '../lib/load.mjs';
-import { busyProbe, machineMeta, pidsByComm } from '../lib/machine.mjs';
-import { writeSection } from '../lib/markdown.mjs';
-import { benchTmp, libDir, log, parseArgs } from '../lib/paths.mjs';
+import { graphqlLoad } from '../lib/graphql-requests.mjs';
+import { describeLoad, runLoad } from '../lib/load.mjs';
+import { pidsByComm, runMeta } from '../lib/machine.mjs';
+import { publish } from '../lib/markdown.mjs';
+import { benchTmp, libDir, log } from '../lib/paths.mjs';
 import { runNodeJson } from '../lib/processes.mjs';
-import { summariseProfile } from '../lib/profile.mjs';
+import { profileText, summariseProfile } from '../lib/profile.mjs';
+import { benchOptions } from '../lib/run-options.mjs';
 import { fsUserId, GRAPHQL_QUERY, SEGMENTS, SUBSET } from '../lib/segments-data.mjs';
 import { cachedTemplate } from '../lib/segments-template.mjs';
 import { snapshotServer, startServerChild, stopServerChild } from '../lib/server.mjs';
 import { copyDb, rmDir } from '../lib/sqlite-files.mjs';
 import { fmt, median, pooledPercentiles, stat, sumOf } from '../lib/stats.mjs';
 
-const { argv, flag, option } = parseArgs();
-const quick = flag('--quick');
-runUnderBenchLock({ measurement: !quick });
+const { argv, option, common, segmentsData } = benchOptions();
+const quick = common.quick;
 const opts = {
-  quick,
-  customers: Number(option('--customers', quick ? 5_000 : 100_000)),
-  events: Number(option('--events', quick ? 50_000 : 1_000_000)),
-  reps: Number(option('--reps', quick ? 1 : 3)),
+  ...common,
+  ...segmentsData,
   ingestReps: Number(option('--ingest-reps', quick ? 1 : 2)),
-  warmup: Number(option('--warmup', quick ? 1 : 3)),
-  duration: Number(option('--duration', quick ? 3 : 10)),
-  conns: Number(option('--conns', 10)),
   unknownShare: 0.05,
   pg: option('--pg', 'postgres://postgres@127.0.0.1:5432/test'),
-  write: quick ? flag('--write') : !flag('--no-write'),
-  profile: flag('--profile') || (!quick && !flag('--no-profile')),
 };
 const BATCHES = [10, 500];
 
@@ -112,7 +105,15 @@ function loadOn(nodes, load) {
 
 let fileCounter = 0;
 async function ingestRep(store, nodeCount, batch, seed) {
-  const load = { requests: join(libDir, 'events.mjs'), okStatus: 202, batch, connections: opts.conns, warmup: opts.warmup, duration: opts.duration, seed };
+  const load = {
+    requests: join(libDir, 'events.mjs'),
+    okStatus: 202,
+    batch,
+    connections: opts.conns,
+    warmup: opts.warmup,
+    duration: opts.duration,
+    seed,
+  };
   if (store === 'sqlite') {
     const dir = join(runDir, `db-${++fileCounter}`);
     mkdirSync(dir, { recursive: true });
@@ -138,10 +139,7 @@ async function safely(fn) {
   }
 }
 
-function describe(r) {
-  if (r.failed) return `FAILED ${r.failed}`;
-  return `${fmt(r.requestsPerSecond)} req/s${Number.isFinite(r.eventsPerSecond) ? ` ${fmt(r.eventsPerSecond)} ev/s` : ''} p50=${fmt(r.p50)} p99=${fmt(r.p99)} ms notOk=${r.notOk} ${JSON.stringify(r.statuses)} errors=${r.errors} server=${fmt(r.cpu.server)}% pg=${fmt(r.cpu.postgres ?? Number.NaN)}% load=${fmt(r.cpu.load)}% other=${fmt(r.cpu.other)}%`;
-}
+const describe = describeLoad;
 
 /** Every segment's state for a sample of customers (all 20 names), to compare the two stores' answers. */
 async function membership(url) {
@@ -228,13 +226,7 @@ function render(results, meta) {
     const pr = results.profile;
     p();
     p(
-      `Where the node's time goes during the PostgreSQL query load (one extra rep, not in the table, node under \`node --cpu-prof\`, whole process lifetime; ${fmt(pr.load.requestsPerSecond)} queries/s while profiled, ${(pr.summary.busyShare * 100).toFixed(0)}% of the ${pr.summary.seconds.toFixed(0)} s non-idle): by origin — ${pr.summary.buckets
-        .slice(0, 8)
-        .map((b) => `${b.bucket} ${(b.share * 100).toFixed(0)}%`)
-        .join(', ')}; top frames — ${pr.summary.top
-        .slice(0, 10)
-        .map((f) => `\`${f.frame}\` ${(f.share * 100).toFixed(1)}%`)
-        .join(', ')}.`,
+      `Where the node's time goes during the PostgreSQL query load (one extra rep, not in the table, node under \`node --cpu-prof\`, whole process lifetime; ${fmt(pr.load.requestsPerSecond)} queries/s while profiled, ${(pr.summary.busyShare * 100).toFixed(0)}% of the ${pr.summary.seconds.toFixed(0)} s non-idle): ${profileText(pr.summary)}.`,
     );
   }
   p();
@@ -300,9 +292,7 @@ function autoReading(results) {
 
 async function main() {
   const t0 = Date.now();
-  const meta = machineMeta();
-  meta.command = `node bench/postgres/run.mjs${argv.length ? ` ${argv.filter((a) => a !== '--write').join(' ')}` : ''}`;
-  meta.idleBefore = busyProbe();
+  const meta = runMeta('postgres', argv);
   {
     const client = new pg.Client({ connectionString: opts.pg });
     await client.connect();
@@ -339,16 +329,7 @@ async function main() {
     results.template = cachedTemplate(server, opts);
     const { schema, url } = newSchemaUrl();
     log(`pre-filling ${opts.events} events into PostgreSQL schema ${schema} through the store API`);
-    const queryLoad = {
-      requests: join(libDir, 'graphql-requests.mjs'),
-      okStatus: 200,
-      connections: opts.conns,
-      warmup: opts.warmup,
-      duration: opts.duration,
-      customers: opts.customers,
-      unknownShare: opts.unknownShare,
-      subset: SUBSET,
-    };
+    const queryLoad = graphqlLoad(opts, SUBSET);
     const pgNow = Date.now();
     results.pgPrefill = runNodeJson(join(libDir, 'segments-prefill.mjs'), [
       JSON.stringify({ db: url, customers: opts.customers, events: opts.events, now: pgNow }),
@@ -429,11 +410,7 @@ async function main() {
   );
   meta.reading = option('--reading', undefined) ?? autoReading(results);
   const markdown = render(results, meta);
-  const replacer = (key, value) => (key === 'latencies' ? undefined : value); // samples: only for the percentiles
-  writeFileSync(join(benchTmp, 'postgres-results.json'), JSON.stringify({ meta, opts, results }, replacer, 2));
-  console.log(markdown);
-  if (opts.write) log(`wrote the postgres section of ${writeSection('postgres', markdown)}`);
-  log(`total ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+  publish('postgres', markdown, { meta, opts, results }, { write: opts.write, startedAt: t0 });
   rmDir(runDir);
   rmDir(server.dir);
 }

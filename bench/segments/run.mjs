@@ -17,12 +17,13 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runUnderBenchLock } from '../lib/lock.mjs';
-import { runLoad } from '../lib/load.mjs';
-import { busyProbe, machineMeta } from '../lib/machine.mjs';
-import { writeSection } from '../lib/markdown.mjs';
-import { benchTmp, libDir, log, parseArgs } from '../lib/paths.mjs';
-import { summariseProfile } from '../lib/profile.mjs';
+import { graphqlLoad } from '../lib/graphql-requests.mjs';
+import { describeLoad, runLoad } from '../lib/load.mjs';
+import { runMeta } from '../lib/machine.mjs';
+import { publish } from '../lib/markdown.mjs';
+import { benchTmp, libDir, log } from '../lib/paths.mjs';
+import { profileText, summariseProfile } from '../lib/profile.mjs';
+import { benchOptions } from '../lib/run-options.mjs';
 import { GRAPHQL_QUERY, SEGMENTS, SUBSET, SUBSET_WINDOWED } from '../lib/segments-data.mjs';
 import { cachedTemplate } from '../lib/segments-template.mjs';
 import { snapshotServer, startServerChild, stopServerChild } from '../lib/server.mjs';
@@ -30,21 +31,9 @@ import { copyDb, rmDir } from '../lib/sqlite-files.mjs';
 import { fmt, median, pooledPercentiles, stat, sumOf } from '../lib/stats.mjs';
 
 const here = import.meta.dirname;
-const { argv, flag, option } = parseArgs();
-const quick = flag('--quick');
-runUnderBenchLock({ measurement: !quick });
-const opts = {
-  quick,
-  customers: Number(option('--customers', quick ? 5_000 : 100_000)),
-  events: Number(option('--events', quick ? 50_000 : 1_000_000)),
-  reps: Number(option('--reps', quick ? 1 : 3)),
-  warmup: Number(option('--warmup', quick ? 1 : 3)),
-  duration: Number(option('--duration', quick ? 3 : 10)),
-  conns: Number(option('--conns', 10)),
-  unknownShare: Number(option('--unknown-share', 0.05)),
-  profile: flag('--profile') || (!quick && !flag('--no-profile')),
-  write: quick ? flag('--write') : !flag('--no-write'),
-};
+const { argv, option, common, segmentsData } = benchOptions();
+const quick = common.quick;
+const opts = { ...common, ...segmentsData, unknownShare: Number(option('--unknown-share', 0.05)) };
 
 const runDir = join(benchTmp, `segments-${process.pid}`);
 mkdirSync(runDir, { recursive: true });
@@ -77,10 +66,7 @@ async function rep({ template, withSegments, load, profileDir, afterLoad }) {
   return r;
 }
 
-function describe(r) {
-  if (r.failed) return `FAILED ${r.failed}`;
-  return `${fmt(r.requestsPerSecond)} req/s${Number.isFinite(r.eventsPerSecond) ? ` ${fmt(r.eventsPerSecond)} ev/s` : ''} p50=${fmt(r.p50)} p99=${fmt(r.p99)} ms notOk=${r.notOk} errors=${r.errors} server=${fmt(r.cpu.server)}% load=${fmt(r.cpu.load)}% other=${fmt(r.cpu.other)}%`;
-}
+const describe = describeLoad;
 
 /** Membership shares over a sample of customers for all 20 segments, and the answer for an unknown customer. */
 async function sanity(url) {
@@ -184,13 +170,7 @@ function render(results, meta) {
   if (profile) {
     p();
     p(
-      `Where the server's time goes during the query load (one extra rep, not in the table, server under \`node --cpu-prof\`; ${fmt(profile.load.requestsPerSecond)} queries/s while profiled; self time as a share of the non-idle samples, ${(profile.summary.busyShare * 100).toFixed(0)}% of the ${profile.summary.seconds.toFixed(0)} s profiled were non-idle): by origin — ${profile.summary.buckets
-        .slice(0, 8)
-        .map((b) => `${b.bucket} ${(b.share * 100).toFixed(0)}%`)
-        .join(', ')}; top frames — ${profile.summary.top
-        .slice(0, 10)
-        .map((f) => `\`${f.frame}\` ${(f.share * 100).toFixed(1)}%`)
-        .join(', ')}.`,
+      `Where the server's time goes during the query load (one extra rep, not in the table, server under \`node --cpu-prof\`; ${fmt(profile.load.requestsPerSecond)} queries/s while profiled; self time as a share of the non-idle samples, ${(profile.summary.busyShare * 100).toFixed(0)}% of the ${profile.summary.seconds.toFixed(0)} s profiled were non-idle): ${profileText(profile.summary)}.`,
     );
   }
   p();
@@ -239,24 +219,13 @@ function autoReading(results, meta) {
 
 async function main() {
   const t0 = Date.now();
-  const meta = machineMeta();
-  meta.command = `node bench/segments/run.mjs${argv.length ? ` ${argv.filter((a) => a !== '--write').join(' ')}` : ''}`;
-  meta.idleBefore = busyProbe();
+  const meta = runMeta('segments', argv);
   log(`load average at start ${meta.loadavg}; other CPU ${fmt(meta.idleBefore)}%; options ${JSON.stringify(opts)}`);
   const server = snapshotServer('segments');
   const template = cachedTemplate(server, opts);
 
   const results = { template, server, queries: [], windowed: [], ingest: { none: [], with: [] } };
-  const queryLoad = {
-    requests: join(libDir, 'graphql-requests.mjs'),
-    okStatus: 200,
-    connections: opts.conns,
-    warmup: opts.warmup,
-    duration: opts.duration,
-    customers: opts.customers,
-    unknownShare: opts.unknownShare,
-    subset: SUBSET,
-  };
+  const queryLoad = graphqlLoad(opts, SUBSET);
   for (let i = 0; i < opts.reps; i++) {
     const r = await rep({
       template: template.db,
@@ -318,11 +287,7 @@ async function main() {
   const readingFile = join(here, 'reading.md');
   if (!meta.reading && !opts.quick && existsSync(readingFile)) meta.reading = readFileSync(readingFile, 'utf8').trim();
   const markdown = render(results, meta);
-  const replacer = (key, value) => (key === 'latencies' ? undefined : value); // samples: only for the percentiles
-  writeFileSync(join(benchTmp, 'segments-results.json'), JSON.stringify({ meta, opts, results }, replacer, 2));
-  console.log(markdown);
-  if (opts.write) log(`wrote the segments section of ${writeSection('segments', markdown)}`);
-  log(`total ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+  publish('segments', markdown, { meta, opts, results }, { write: opts.write, startedAt: t0 });
   rmDir(runDir);
   rmDir(server.dir);
 }
