@@ -2,7 +2,7 @@
 // an IPC channel), against one or several server nodes at once (the connections are split evenly between them).
 //
 // What is sent comes from a request module (config.requests, an absolute path) that exports
-// makeRequest(config, i) → one autocannon request object for target i (bench/ingest/events.mjs for POST /v3/events,
+// makeRequest(config, i) → one autocannon request object for target i (bench/lib/events.mjs for POST /v3/events,
 // bench/segments/graphql-requests.mjs for POST /v3/graphql).
 //
 // Latencies are recorded from autocannon's 'response' events (hrtime, sub-millisecond), merged over all nodes, so
