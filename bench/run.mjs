@@ -5,13 +5,15 @@
 //   npm run bench -- ingest segments    only these
 //   npm run bench -- --list             what there is, with commands and run times
 //   npm run bench -- --smoke [names]    tiny sizes and durations: checks that each runs end to end (prints only)
+//   npm run bench -- --wait             before each benchmark, wait until no test suite or other benchmark runs
 //
-// Refuses to start while a test suite (Vitest) or another benchmark runs, or another process holds the lock.
+// Before each full benchmark it refuses (exit 75) while a test suite (Vitest) or another benchmark runs, unless
+// --wait; and while another process holds the lock.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCK_BUSY_EXIT, LOCK_FILE, lockHeldEnv, refuseIfBusy } from './lib/lock.mjs';
+import { competingRuns, LOCK_BUSY_EXIT, LOCK_FILE, lockHeldEnv, refuseIfBusy } from './lib/lock.mjs';
 import { loadReport } from './lib/machine.mjs';
 import { parseArgs, repoRoot } from './lib/paths.mjs';
 
@@ -22,7 +24,7 @@ const BENCHMARKS = [
     script: 'bench/sdk-delivery/run.mjs',
     full: [],
     smoke: ['--events', '2000', '--reps', '1', '--no-write'],
-    time: 'about 10 min',
+    time: 'about 3 min',
     what: 'events delivered by odpkit and three peer SDKs to one local sink: CPU per event, wall time, RSS, connections, losses',
   },
   {
@@ -38,7 +40,7 @@ const BENCHMARKS = [
     script: 'bench/ingest/run.mjs',
     full: [],
     smoke: ['--quick', '--prefill', '5000', '--duration', '1', '--warmup', '0.5', '--raw-duration', '0.5'],
-    time: 'about 25 min',
+    time: 'about 20 min (estimated from its parts)',
     what: 'durable ingestion of the server against a bare Fastify route and raw SQLite ceilings (as before, and tuned like the server)',
   },
   {
@@ -67,7 +69,16 @@ const BENCHMARKS = [
   },
 ];
 
-function main() {
+/** Waits (polling every 20 s) until no test suite or other benchmark runs, or refuses at once without `wait`. */
+async function quietOrRefuse(wait) {
+  while (wait && competingRuns().length > 0) {
+    console.error(`   waiting: ${competingRuns().length} test or benchmark process(es) running`);
+    await new Promise((r) => setTimeout(r, 20_000));
+  }
+  refuseIfBusy();
+}
+
+async function main() {
   const { argv, flag } = parseArgs();
   const names = argv.filter((a) => !a.startsWith('--'));
   const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
@@ -85,9 +96,9 @@ function main() {
     }
     return;
   }
-  if (!smoke) refuseIfBusy(); // smoke runs record nothing; each still takes the lock
   const failed = [];
   for (const b of chosen) {
+    if (!smoke) await quietOrRefuse(flag('--wait')); // smoke runs record nothing; each still takes the lock
     const file = join(repoRoot, b.script);
     if (!existsSync(file)) {
       console.error(`\n== ${b.name}: ${b.script} is not in this checkout, skipped`);
@@ -122,4 +133,4 @@ function main() {
   }
 }
 
-main();
+await main();

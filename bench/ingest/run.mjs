@@ -3,7 +3,7 @@
 // SQLite defaults, a TEXT UNIQUE key, one commit per batch) and 'server' (tuned exactly like the server's store, see
 // ceiling-sqlite.mjs), the latter committed per batch and group-committed like the server.
 //
-//   node bench/ingest/run.mjs            full run (about 25 minutes), writes the ingest section of BENCHMARKS.md
+//   node bench/ingest/run.mjs            full run (about 20 minutes), writes the ingest section of BENCHMARKS.md
 //   node bench/ingest/run.mjs --quick    smoke run, prints only (add --write to write)
 //
 // Options: --reps N --warmup S --duration S --raw-duration S --prefill N --decay-conns 10,50
