@@ -182,7 +182,7 @@ async function prefillServer(events) {
         requests: EVENTS_REQUESTS,
         okStatus: 202,
         batch: 500,
-        connections: 10,
+        connections: Math.min(10, amount), // autocannon needs at least one request per connection
         amount,
         seed: 100 + attempt,
       });
