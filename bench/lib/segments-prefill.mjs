@@ -1,46 +1,58 @@
-// Pre-fills a store (SQLite file or postgres:// URL) with the data set of segments-data.mjs through the server's own Store API:
-// events are validated with the server's validateBatch and written with store.ingest([...batches]) in groups of
-// `groupBatches` batches of `batchSize` events (one transaction per group), the same code path a group commit takes,
-// with identity stitching, dedup rows and counters. The next group is generated while the previous one commits.
+// Pre-fills a store (SQLite file or postgres:// URL) with the data set of segments-data.mjs through the server's public
+// API only: startServer() with its clock set to each batch's time, and every batch sent as one `POST /v3/events`
+// request in process (Fastify's inject, no socket), one request at a time so that each batch is stored with its own
+// time. Validation, identity stitching, dedup rows and counters are the server's own.
 //
-// Usage (by segments-template.mjs and bench/postgres/run.mjs): node segments-prefill.mjs '{"db","customers","events","now","batchSize","groupBatches"}'
-// Prints one JSON line: { stored, customers, seconds, eventsPerSecond }.
+// Usage (by segments-template.mjs and bench/postgres/run.mjs): node segments-prefill.mjs '{"db","customers","events","now"}'
+// Prints one JSON line: { stored, customers, events, seconds, eventsPerSecond }.
 
 const config = JSON.parse(process.argv[2]);
-const { db, customers, events, now, batchSize = 100, groupBatches = 100 } = config;
-const serverModule = process.env.ODPKIT_SERVER_MODULE;
-const { openStore, ensureDefaultAccount, validateBatch } = await import(serverModule);
+const { db, customers, events, now, batchSize = 100 } = config;
+const { startServer } = await import(process.env.ODPKIT_SERVER_MODULE || '@odpkit/server');
 const { generateDataSet } = await import('./segments-data.mjs');
 
 const t0 = process.hrtime.bigint();
-const store = await openStore(db, {});
-const account = await ensureDefaultAccount(store, { publicKey: 'pk', privateKey: 'sk' });
-let stored = 0;
-let pending = null;
+let clock = now;
+const server = await startServer({
+  host: '127.0.0.1',
+  port: 0,
+  db,
+  publicKey: 'pk',
+  privateKey: 'sk',
+  logger: false,
+  now: () => clock,
+});
 let lastLog = Date.now();
-for (const group of generateDataSet({ customers, events, now, batchSize, groupBatches })) {
-  const batches = group.batches.map((b) => {
-    const r = validateBatch(b.events);
-    if (!r.ok) throw new Error(`invalid generated event: ${JSON.stringify(r.invalids[0])}`);
-    return { accountId: account.id, receivedAt: b.receivedAt, events: r.events };
-  });
-  if (pending) for (const o of await pending) stored += o.stored;
-  pending = store.ingest(batches);
-  if (Date.now() - lastLog > 10_000) {
-    lastLog = Date.now();
-    process.stderr.write(`  prefill: ${group.done} events generated, ${stored} stored\n`);
+try {
+  for (const group of generateDataSet({ customers, events, now, batchSize })) {
+    for (const batch of group.batches) {
+      clock = batch.receivedAt;
+      const res = await server.app.inject({
+        method: 'POST',
+        url: '/v3/events',
+        headers: { 'content-type': 'application/json', 'x-api-key': 'pk' },
+        payload: JSON.stringify(batch.events),
+      });
+      if (res.statusCode !== 202)
+        throw new Error(`pre-fill batch refused: ${res.statusCode} ${res.body.slice(0, 300)}`);
+    }
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      process.stderr.write(`  prefill: ${group.done} events sent\n`);
+    }
   }
+} finally {
+  clock = Date.now();
 }
-if (pending) for (const o of await pending) stored += o.stored;
-const stats = await store.accountStats(account.id);
-await store.close();
+const stats = await server.store.accountStats(server.account.id);
+await server.close();
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 console.log(
   JSON.stringify({
-    stored,
+    stored: stats.events,
     customers: stats.customers,
     events: stats.events,
     seconds,
-    eventsPerSecond: stored / seconds,
+    eventsPerSecond: stats.events / seconds,
   }),
 );

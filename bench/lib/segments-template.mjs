@@ -18,7 +18,7 @@ function hashFiles(files) {
 }
 
 /**
- * The pre-filled template DB for (generator version, sizes, SQLite schema source), built once through the Store API
+ * The pre-filled template DB for (generator version, sizes, SQLite schema source), built once through the server's ingestion endpoint
  * and kept in bench/.bench-tmp/segments-cache/ (regenerated when older than 2 days, since segment windows are
  * relative to the time of the pre-fill).
  */
@@ -42,9 +42,11 @@ export function cachedTemplate(server, opts) {
   }
   mkdirSync(dir, { recursive: true });
   const now = Date.now();
-  log(`pre-filling ${opts.events} events for ${opts.customers} customers through the Store API into ${dir}`);
+  log(
+    `pre-filling ${opts.events} events for ${opts.customers} customers through the server's ingestion endpoint into ${dir}`,
+  );
   const r = runNodeJson(join(libDir, 'segments-prefill.mjs'), [
-    JSON.stringify({ db, customers: opts.customers, events: opts.events, now, batchSize: 100, groupBatches: 100 }),
+    JSON.stringify({ db, customers: opts.customers, events: opts.events, now, batchSize: 100 }),
   ]);
   const meta = { ...r, now, bytes: dbBytes(db), serverCommit: server.commit };
   writeFileSync(metaFile, JSON.stringify(meta, null, 2));
