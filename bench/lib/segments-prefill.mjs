@@ -8,20 +8,13 @@
 
 const config = JSON.parse(process.argv[2]);
 const { db, customers, events, now, batchSize = 100 } = config;
-const { startServer } = await import(process.env.ODPKIT_SERVER_MODULE || '@odpkit/server');
-const { generateDataSet } = await import('./segments-data.mjs');
+
+import { generateDataSet } from './segments-data.mjs';
+import { startBenchServer } from './server.mjs';
 
 const t0 = process.hrtime.bigint();
 let clock = now;
-const server = await startServer({
-  host: '127.0.0.1',
-  port: 0,
-  db,
-  publicKey: 'pk',
-  privateKey: 'sk',
-  logger: false,
-  now: () => clock,
-});
+const server = await startBenchServer(db, { now: () => clock });
 let lastLog = Date.now();
 try {
   for (const group of generateDataSet({ customers, events, now, batchSize })) {

@@ -4,16 +4,8 @@
 // Sends { ready, url, pid } once listening; on the message 'close' it closes the server (and its store) and exits.
 
 import { serveUntilClosed } from './processes.mjs';
+import { startBenchServer } from './server.mjs';
 
 const { db, segmentsFile } = JSON.parse(process.argv[2]);
-const { startServer } = await import(process.env.ODPKIT_SERVER_MODULE || '@odpkit/server');
-const server = await startServer({
-  host: '127.0.0.1',
-  port: 0,
-  db,
-  publicKey: 'pk',
-  privateKey: 'sk',
-  logger: false,
-  ...(segmentsFile ? { segmentsFile } : {}),
-});
+const server = await startBenchServer(db, segmentsFile ? { segmentsFile } : {});
 serveUntilClosed({ url: server.url }, () => server.close());

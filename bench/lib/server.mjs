@@ -47,3 +47,12 @@ export async function startServerChild(options) {
 }
 
 export const stopServerChild = stopChild;
+
+/**
+ * Starts the server under test in this process through its public API, as every benchmark runs it: 127.0.0.1, a free
+ * port, keys 'pk'/'sk', no request log. `extra` adds startServer options (segmentsFile, now, …).
+ */
+export async function startBenchServer(db, extra = {}) {
+  const { startServer } = await import(process.env.ODPKIT_SERVER_MODULE || '@odpkit/server');
+  return startServer({ host: '127.0.0.1', port: 0, db, publicKey: 'pk', privateKey: 'sk', logger: false, ...extra });
+}
