@@ -1,4 +1,4 @@
-// SDK delivery benchmark (issue 2): deliver N events (default 100,000) to one local sink with odpkit, the official
+// SDK delivery benchmark: deliver N events (default 100,000) to one local sink with odpkit, the official
 // @optimizely/optimizely-sdk (ODP through a datafile), @segment/analytics-node and posthog-node, once in a tight
 // synchronous loop and once yielding to the event loop every 1,000 events. Each SDK runs in its own fresh child
 // process; the sink runs in another. Reports CPU per delivered event, wall time until the last event reached the sink,
@@ -15,13 +15,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runUnderBenchLock } from '../lib/lock.mjs';
+import { CLK_TCK, loadAverageText, machineTicks, NPROC, processTicks } from '../lib/machine.mjs';
+import { writeSection } from '../lib/markdown.mjs';
+import { median } from '../lib/stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
-const benchmarksFile = path.join(repoRoot, 'BENCHMARKS.md');
-const NPROC = os.availableParallelism?.() ?? os.cpus().length;
-const START = '<!-- sdk-delivery:start -->';
-const END = '<!-- sdk-delivery:end -->';
 
 const SDKS = {
   odpkit: { label: 'odpkit', pkg: '@odpkit/sdk' },
@@ -125,40 +125,10 @@ function startSink() {
   });
 }
 
-// Machine-wide CPU accounting from /proc, in clock ticks: how busy the whole machine was during a run, so that
-// runs disturbed by other work on this shared machine are visible ("other cores" = busy − client − sink).
-function machineTicks() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    return { total, busy: total - f[3] - (f[4] ?? 0) };
-  } catch {
-    return null;
-  }
-}
-
-let clockTick = 100;
-try {
-  clockTick = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
-} catch {}
-
 function peakRssKbOf(pid) {
   try {
     const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
     return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-function processTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    return f[11] + f[12]; // utime + stime (fields 14 and 15)
   } catch {
     return null;
   }
@@ -235,7 +205,7 @@ async function runOne(sink, sdk, mode, events, timeoutS) {
       tLoop: finished?.tLoop ?? Number.NaN,
       tFinish: finished?.tFinish ?? Number.NaN,
       endReason: `${stopReason}; the client did not answer, so it was measured from /proc and killed`,
-      cpuTotalUs: ticks === null ? Number.NaN : (ticks * 1e6) / clockTick - started.cpuAtT0Us,
+      cpuTotalUs: (ticks * 1e6) / CLK_TCK - started.cpuAtT0Us, // NaN when the process is gone
       rssBeforeKb: started.rssBeforeKb,
       peakRssKb: peakRssKbOf(child.pid),
       summary: null,
@@ -256,10 +226,10 @@ async function runOne(sink, sdk, mode, events, timeoutS) {
   const sink1 = processTicks(sink.pid);
   let otherCores = null;
   let sinkCores = null;
-  if (m0 && m1 && sink0 !== null && sink1 !== null) {
+  if (Number.isFinite(sink0) && Number.isFinite(sink1)) {
     const elapsedTicks = (m1.total - m0.total) / NPROC;
     sinkCores = (sink1 - sink0) / elapsedTicks;
-    if (clientTicks !== null)
+    if (Number.isFinite(clientTicks))
       otherCores = Math.max(0, (m1.busy - m0.busy - clientTicks - (sink1 - sink0)) / elapsedTicks);
   }
   if (!result) return { sdk, mode, events, error: `client failed (exit ${exitCode}): ${output.trim()}`, sink: stats };
@@ -286,12 +256,6 @@ function metrics(r) {
     closeMs: r.tFinish - r.t0,
     otherCores: r.otherCores ?? Number.NaN,
   };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function fmt(x, digits) {
@@ -430,20 +394,6 @@ function notes(groups) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// BENCHMARKS.md: only the text between our markers is ours.
-
-function writeSection(section) {
-  const block = `${START}\n${section.trim()}\n${END}`;
-  const current = existsSync(benchmarksFile) ? readFileSync(benchmarksFile, 'utf8') : '# Benchmarks\n';
-  const a = current.indexOf(START);
-  const b = current.indexOf(END);
-  let next;
-  if (a !== -1 && b > a) next = current.slice(0, a) + block + current.slice(b + END.length);
-  else next = `${current.replace(/\s*$/, '')}\n\n${block}\n`;
-  writeFileSync(benchmarksFile, next);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -460,10 +410,7 @@ async function main() {
     nproc: NPROC,
     cpu: os.cpus()[0]?.model ?? 'unknown',
     node: process.version,
-    load: os
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' '),
+    load: loadAverageText(),
     commit: git(['rev-parse', '--short', 'HEAD']),
     odpkitCommit: git(['log', '-1', '--format=%h', '--', 'packages/sdk']),
   };
@@ -555,7 +502,7 @@ Ratios to the official SDK (medians):
 
 ${rat}
 
-Goal of issue 2 (odpkit ≤ ¼ of the official SDK's CPU per event and ≤ ¼ of its peak RSS, beats every peer on both,
+Goal (odpkit at most ¼ of the official SDK's CPU per event and at most ¼ of its peak RSS, beats every peer on both,
 loses nothing):
 
 ${gl}
@@ -577,14 +524,17 @@ ${nts.map((n) => `- ${n}`).join('\n')}
 
 </details>
 `;
-  writeSection(section);
+  writeSection('sdk-delivery', section.trim());
   console.log(`BENCHMARKS.md: SDK delivery section written`);
 }
 
 async function entry() {
   const argv = process.argv.slice(2);
   const at = argv.indexOf('--render');
-  if (at === -1) return main();
+  if (at === -1) {
+    runUnderBenchLock({ measurement: parseArgs(argv).write });
+    return main();
+  }
   const record = JSON.parse(readFileSync(path.resolve(argv[at + 1]), 'utf8'));
   render(record, !argv.includes('--no-write'));
 }

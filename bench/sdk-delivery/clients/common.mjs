@@ -34,6 +34,11 @@ export function eventValues(i) {
   };
 }
 
+/** The event's data properties (everything but the identifiers and the action), under the ODP wire's names. */
+export function dataProperties(v) {
+  return { seq: v.seq, product_id: v.productId, price: v.price, currency: v.currency, quantity: v.quantity };
+}
+
 function statusKb(field) {
   const m = readFileSync('/proc/self/status', 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
   return m ? Number(m[1]) : null;

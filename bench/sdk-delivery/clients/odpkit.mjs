@@ -1,7 +1,7 @@
 // @odpkit/sdk: createOdpClient with the API key and host directly; sendOdpEvent(action, identifiers, type, data).
 // Documented shutdown: await client.close(), which resolves with the summary of what happened to every event.
 import { createOdpClient } from '@odpkit/sdk';
-import { eventValues, runClient } from './common.mjs';
+import { dataProperties, eventValues, runClient } from './common.mjs';
 
 await runClient({
   name: 'odpkit',
@@ -10,13 +10,7 @@ await runClient({
   },
   send(client, i) {
     const v = eventValues(i);
-    client.sendOdpEvent(v.action, { fs_user_id: v.userId, email: v.email }, v.type, {
-      seq: v.seq,
-      product_id: v.productId,
-      price: v.price,
-      currency: v.currency,
-      quantity: v.quantity,
-    });
+    client.sendOdpEvent(v.action, { fs_user_id: v.userId, email: v.email }, v.type, dataProperties(v));
   },
   async finish(client) {
     return await client.close();

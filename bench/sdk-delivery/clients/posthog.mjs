@@ -1,7 +1,7 @@
 // posthog-node: capture() with distinctId and properties of the same content; host → the sink.
 // Defaults untouched (gzip on, flushAt 20, maxBatchSize 100, maxQueueSize 10,000). Documented shutdown: await shutdown().
 import { PostHog } from 'posthog-node';
-import { eventValues, runClient } from './common.mjs';
+import { dataProperties, eventValues, runClient } from './common.mjs';
 
 await runClient({
   name: 'posthog',
@@ -13,14 +13,7 @@ await runClient({
     posthog.capture({
       distinctId: v.userId,
       event: v.action,
-      properties: {
-        email: v.email,
-        seq: v.seq,
-        product_id: v.productId,
-        price: v.price,
-        currency: v.currency,
-        quantity: v.quantity,
-      },
+      properties: { email: v.email, ...dataProperties(v) },
     });
   },
   async finish(posthog) {

@@ -1,7 +1,7 @@
 // @segment/analytics-node: track() with userId and properties of the same content; host → the sink.
 // Documented shutdown: await analytics.closeAndFlush().
 import { Analytics } from '@segment/analytics-node';
-import { eventValues, runClient } from './common.mjs';
+import { dataProperties, eventValues, runClient } from './common.mjs';
 
 await runClient({
   name: 'segment',
@@ -13,14 +13,7 @@ await runClient({
     analytics.track({
       userId: v.userId,
       event: v.action,
-      properties: {
-        email: v.email,
-        seq: v.seq,
-        product_id: v.productId,
-        price: v.price,
-        currency: v.currency,
-        quantity: v.quantity,
-      },
+      properties: { email: v.email, ...dataProperties(v) },
     });
   },
   async finish(analytics) {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeBodyGenerator } from '../../../bench/ingest/events.mjs';
+import { makeBodyGenerator } from '../../../bench/lib/events.mjs';
 import { startServer } from '../dist/index.js';
 
 const [batch = 500, conns = 50, seconds = 5] = process.argv.slice(2).map(Number);

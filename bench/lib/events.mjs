@@ -1,7 +1,6 @@
 // Event generator shared by the load generator and the raw-SQLite ceiling.
 //
-// A typical ODP event as the official SDKs send it (about 345 bytes serialized, like the event behind
-// ../shared/research/machine-ceilings.md), with realistic identifiers drawn from a pool of customers:
+// A typical ODP event as the official SDKs send it (about 345 bytes serialized), with realistic identifiers drawn from a pool of customers:
 // a skewed pick (a few customers are hot) so that customers repeat within a run, and identifier
 // combinations that make the server stitch and merge (an anonymous `vuid` customer later logs in with
 // `fs_user_id`; an email-only customer is later seen with its `fs_user_id`; emails sometimes differ in
@@ -64,7 +63,7 @@ export function makeRng(seed = 1) {
   };
 }
 
-/** One event's parts: the event is {"type":"fullstack","action":…,"identifiers":…,"data":{"idempotence_id":…,<dataRest>}}. */
+/** One event's parts (`customer` is the index of the customer it was drawn for): the event is {"type":"fullstack","action":…,"identifiers":…,"data":{"idempotence_id":…,<dataRest>}}. */
 function drawEvent(rng, customers) {
   const u = rng();
   const customer = Math.floor(customers * u * u); // P(index < k) = sqrt(k / customers): hot customers repeat
@@ -73,7 +72,7 @@ function drawEvent(rng, customers) {
   const identifiers = {};
   for (const key of combo) identifiers[key] = identifierValue(key, customer, upper);
   const [action, extra] = ACTIONS[Math.floor(rng() * ACTIONS.length)];
-  return { action, identifiersJson: JSON.stringify(identifiers), dataRest: DATA_COMMON + ',' + extra };
+  return { customer, action, identifiersJson: JSON.stringify(identifiers), dataRest: DATA_COMMON + ',' + extra };
 }
 
 export function eventJson(p, id = randomUUID()) {
@@ -140,5 +139,25 @@ export function makeBodyGenerator(batch, pool = makeEventPool(), seed = 7) {
     }
     out[pos++] = 0x5d; // ]
     return out.subarray(0, pos);
+  };
+}
+
+/**
+ * The load generator's request (bench/lib/load-generator.mjs): POST /v3/events with `config.batch` fresh events per
+ * request, the identifier stream seeded per target so that several nodes do not send the same customers in step.
+ */
+const pools = new Map();
+export function makeRequest(config, i) {
+  const { seed = 1, batch = 10 } = config;
+  if (!pools.has(seed)) pools.set(seed, makeEventPool({ seed }));
+  const body = makeBodyGenerator(batch, pools.get(seed), seed * 7919 + batch + i * 31);
+  return {
+    method: 'POST',
+    path: '/v3/events',
+    headers: { 'content-type': 'application/json', 'x-api-key': 'pk' },
+    setupRequest: (request) => {
+      request.body = body();
+      return request;
+    },
   };
 }

@@ -1,7 +1,7 @@
-// The stored data set and the segment definitions of the segments benchmark (issue 4), shared with bench/postgres.
+// The stored data set and the segment definitions of the segments benchmark, also queried by bench/postgres.
 //
 // Data set: CUSTOMERS customers, EVENTS events spread over the last HISTORY_DAYS days, in time order. Every event
-// carries the customer's fs_user_id (same spelling as bench/ingest/events.mjs: "user-0000042"), plus sometimes the
+// carries the customer's fs_user_id (same spelling as bench/lib/events.mjs: "user-0000042"), plus sometimes the
 // customer's email (two customers in three have one; "User…" in mixed case one time in five) and vuid (one customer
 // in two), so stitching yields exactly CUSTOMERS customers and no merges. One event in ten is the guaranteed event of
 // customer g/10 (so every customer exists, created over time as a real base grows); the other nine pick a customer
@@ -11,7 +11,7 @@
 // Bump GENERATOR_VERSION whenever anything here that changes the stored data changes: it keys the cached DB file.
 
 import { randomUUID } from 'node:crypto';
-import { makeRng } from '../ingest/events.mjs';
+import { makeRng } from './events.mjs';
 
 export const GENERATOR_VERSION = 1;
 export const HISTORY_DAYS = 120;

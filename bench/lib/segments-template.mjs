@@ -1,15 +1,24 @@
 // The pre-filled SQLite template of the segments benchmark, cached between runs (also used by bench/postgres for its
 // SQLite comparison at the same data size).
 
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchTmp, dbBytes, hashFiles, here, log, repoRoot, rmDir, runNodeJson } from './common.mjs';
-import { GENERATOR_VERSION } from './data.mjs';
+import { benchTmp, libDir, log, repoRoot } from './paths.mjs';
+import { runNodeJson } from './processes.mjs';
+import { GENERATOR_VERSION } from './segments-data.mjs';
+import { dbBytes, rmDir } from './sqlite-files.mjs';
 
 const CACHE_MAX_AGE_MS = 2 * 86_400_000;
 
+function hashFiles(files) {
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileSync(f));
+  return h.digest('hex').slice(0, 10);
+}
+
 /**
- * The pre-filled template DB for (generator version, sizes, SQLite schema source), built once through the Store API
+ * The pre-filled template DB for (generator version, sizes, SQLite schema source), built once through the server's ingestion endpoint
  * and kept in bench/.bench-tmp/segments-cache/ (regenerated when older than 2 days, since segment windows are
  * relative to the time of the pre-fill).
  */
@@ -33,9 +42,11 @@ export function cachedTemplate(server, opts) {
   }
   mkdirSync(dir, { recursive: true });
   const now = Date.now();
-  log(`pre-filling ${opts.events} events for ${opts.customers} customers through the Store API into ${dir}`);
-  const r = runNodeJson(join(here, 'prefill.mjs'), [
-    JSON.stringify({ db, customers: opts.customers, events: opts.events, now, batchSize: 100, groupBatches: 100 }),
+  log(
+    `pre-filling ${opts.events} events for ${opts.customers} customers through the server's ingestion endpoint into ${dir}`,
+  );
+  const r = runNodeJson(join(libDir, 'segments-prefill.mjs'), [
+    JSON.stringify({ db, customers: opts.customers, events: opts.events, now, batchSize: 100 }),
   ]);
   const meta = { ...r, now, bytes: dbBytes(db), serverCommit: server.commit };
   writeFileSync(metaFile, JSON.stringify(meta, null, 2));
