@@ -1,8 +1,8 @@
 // @optimizely/optimizely-sdk 6.x with ODP enabled through a static datafile whose `odp` integration host is the sink.
 // createOdpManager() with the Node defaults (batch 10, flush interval 1 s, 10 s timeout, 2 retries).
 // client.sendOdpEvent(action, type, identifiers: Map, data: Map) once the client is ready.
-// Documented shutdown: await client.close(). It does not wait for the last ODP requests (see
-// odp-sdk-behaviour.md §3.2), so common.mjs then waits for the sink or for the event loop to run dry.
+// Documented shutdown: await client.close(). It does not wait for the last ODP requests it has started
+// (its event manager stops without awaiting them), so common.mjs then waits for the sink or for the event loop to run dry.
 // A logger at ERROR level counts the SDK's own error reports (e.g. "failed to send odp events") so that losses can
 // be explained; nothing is printed.
 import {
