@@ -1,4 +1,4 @@
-// Segment definitions and events of the segment-state benchmark.
+// Segment definitions and events of the segment-state benchmark (random numbers: makeRng of bench/lib/events.mjs).
 
 import { randomUUID } from 'node:crypto';
 
@@ -50,18 +50,6 @@ export const TWENTY_SEGMENTS = [
   },
   { name: 'plan_pro', condition: { event: { where: { plan: { eq: 'pro' } } }, count: { gte: 2 } } },
 ];
-
-/** A deterministic generator (mulberry32). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One wire event of the customer `fsUserId` (the ODP /v3/events shape), with an idempotence id. */
 export function wireEvent(r, identifiers) {

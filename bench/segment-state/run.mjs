@@ -2,86 +2,57 @@
 // grow with a customer's history, one customer's queries must not stall another account's ingestion, and keeping
 // the state must not slow ingestion much.
 //
-//   npm run build -w @odpkit/server
-//   flock /tmp/odpkit-bench.lock node bench/segment-state/run.mjs              full run (the 1.1M-event prefill is cached)
-//   node bench/segment-state/run.mjs --quick                                   smoke run with tiny sizes
+//   npm run build -w @odpkit/server && node bench/segment-state/run.mjs     full run, writes its BENCHMARKS.md section
+//   node bench/segment-state/run.mjs --quick                                 smoke run with tiny sizes, prints only
 //
 // Options: --small N (10) --big N (100,000) --huge N (1,000,000) --queries N (2,000) --posts N (1,000)
-//          --ingest N (50,000) --conns N (8) --out FILE (JSON results; default .bench-tmp/segment-state-<pid>.json)
+//          --conns N (8) and the shared --quick --reps N (3) --warmup S (3) --duration S (10) --write/--no-write.
 //
-// Measures, each server in its own process (server-child.mjs), requests from this one:
-//   A. GraphQL answer time, customer with --big events vs one with --small (3 segments, one an unwindowed count).
-//      Goal: big within 2× small.
+// Measures, each server in its own process (bench/lib/server-child.mjs, a snapshot of the built server):
+//   A. GraphQL answer time, customer with --big events vs one with --small (3 segments, one an unwindowed count),
+//      one query at a time. Goal: big p50 within 2× small.
 //   B. Another account's POST /v3/events latency (batches of 10, one at a time) while the --huge customer is queried
 //      in a loop over --conns connections, vs with no queries. Goal: p99 < 50 ms.
-//   C. Ingestion rate (events/s over --conns concurrent posters, 5,000 customers) with 20 segments defined vs none,
-//      batches of 10 and of 500. Goal: ≥ 0.8× with segments. Also the state's bytes per customer.
-//   D. Rebuild: a segment defined over the prefilled history becomes ready; how long, and POST latency meanwhile.
+//   C. Ingestion (autocannon, bench/lib/load-generator.mjs, events of bench/lib/events.mjs) with 20 segments defined
+//      vs none, batches of 10 and 500, on an empty store and on the pre-filled store; reps interleaved. Goal: ≥ 0.8×.
+//      Also the state's bytes per customer after the empty-store run with segments.
+//   D. Rebuild: a segment defined over the pre-filled history becomes ready; how long, and POST latency meanwhile.
 
-import { fork } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DAY, rng, THREE_SEGMENTS, TWENTY_SEGMENTS, wireEvent } from './data.mjs';
+import { join } from 'node:path';
+import { makeRng } from '../lib/events.mjs';
+import { describeLoad, runLoad } from '../lib/load.mjs';
+import { loadReport, runMeta } from '../lib/machine.mjs';
+import { lines, publish, table } from '../lib/markdown.mjs';
+import { benchTmp, libDir, log, repoRoot } from '../lib/paths.mjs';
+import { benchOptions } from '../lib/run-options.mjs';
+import { snapshotServer, startServerChild, stopServerChild } from '../lib/server.mjs';
+import { copyDb, dbBytes, rmDir } from '../lib/sqlite-files.mjs';
+import { fmt, fmtRatio, median, pooledPercentiles, ratio, stat } from '../lib/stats.mjs';
+import { DAY, THREE_SEGMENTS, TWENTY_SEGMENTS, wireEvent } from './data.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const serverModule = process.env.ODPKIT_SERVER_MODULE || join(root, 'packages/server/dist/index.js');
-if (!existsSync(serverModule))
-  throw new Error(`build the server first: npm run build -w @odpkit/server (${serverModule})`);
-const server = await import(serverModule);
-const Database = createRequire(join(root, 'packages/server/package.json'))('better-sqlite3');
-
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const option = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
+const { argv, option, common } = benchOptions();
+const quick = common.quick;
 const opts = {
+  ...common,
   small: Number(option('--small', 10)),
   big: Number(option('--big', quick ? 2_000 : 100_000)),
   huge: Number(option('--huge', quick ? 10_000 : 1_000_000)),
   queries: Number(option('--queries', quick ? 200 : 2_000)),
   posts: Number(option('--posts', quick ? 100 : 1_000)),
-  ingest: Number(option('--ingest', quick ? 2_000 : 50_000)),
   conns: Number(option('--conns', 8)),
 };
-const tmp = join(root, '.bench-tmp', 'segment-state');
-mkdirSync(tmp, { recursive: true });
-const out = option('--out', join(root, '.bench-tmp', `segment-state-${process.pid}.json`));
-const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
+const BATCHES = [10, 500];
+const tmp = join(benchTmp, 'segment-state');
+const runDir = join(tmp, `run-${process.pid}`);
 const NOW = Date.now();
 
-// ---------- statistics ----------
+// ---------- requests through the public HTTP API ----------
 
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-function stats(ms) {
-  const s = [...ms].sort((a, b) => a - b);
-  return { n: s.length, p50: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99), max: s[s.length - 1] };
-}
-const r2 = (x) => Math.round(x * 100) / 100;
-
-// ---------- the server child ----------
-
-async function startChild(db) {
-  const child = fork(join(here, 'server-child.mjs'), [JSON.stringify({ db })], {
-    env: { ...process.env, ODPKIT_SERVER_MODULE: serverModule },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = await new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`server child exited (${code})`)));
-  });
-  return { child, url: ready.url };
-}
-
-async function stopChild({ child }) {
-  const closed = new Promise((r) => child.once('exit', r));
-  child.send('close');
-  await closed;
-}
+const QUERY =
+  'query($id: String, $s: [String]) {customer(fs_user_id: $id) {audiences(subset: $s) {edges {node {name state}}}}}';
+const SUBSET = THREE_SEGMENTS.map((s) => s.name);
 
 async function timed(fn) {
   const t = performance.now();
@@ -89,29 +60,14 @@ async function timed(fn) {
   return performance.now() - t;
 }
 
-const QUERY =
-  'query($id: String, $s: [String]) {customer(fs_user_id: $id) {audiences(subset: $s) {edges {node {name state}}}}}';
-
-async function ask(url, fsUserId, subset) {
+async function ask(url, fsUserId) {
   const res = await fetch(`${url}/v3/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': 'pk' },
-    body: JSON.stringify({ query: QUERY, variables: { id: fsUserId, s: subset } }),
+    body: JSON.stringify({ query: QUERY, variables: { id: fsUserId, s: SUBSET } }),
   });
   const body = await res.json();
-  if (res.status !== 200 || !body.data?.customer)
-    throw new Error(`query failed: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-/** Defines segments through the admin API, as an operator would. */
-async function applySegments(url, segments) {
-  const res = await fetch(`${url}/admin/v1/segments:apply`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': 'sk' },
-    body: JSON.stringify(segments),
-  });
-  if (res.status !== 200) throw new Error(`segments:apply answered ${res.status}: ${await res.text()}`);
+  if (res.status !== 200 || !body.data?.customer) throw new Error(`query failed: ${res.status} ${JSON.stringify(body)}`);
 }
 
 async function post(url, key, events) {
@@ -124,88 +80,89 @@ async function post(url, key, events) {
   if (res.status !== 202) throw new Error(`POST /v3/events answered ${res.status}`);
 }
 
-// ---------- prefill (in process, through the store's own ingest, not HTTP) ----------
+/** Defines segments through the admin API, as an operator would, and waits until every one is ready. */
+async function applySegments(url, segments) {
+  const t = performance.now();
+  const res = await fetch(`${url}/admin/v1/segments:apply`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': 'sk' },
+    body: JSON.stringify(segments),
+  });
+  if (res.status !== 200) throw new Error(`segments:apply answered ${res.status}: ${await res.text()}`);
+  while (!(await listSegments(url)).every((s) => s.state === 'ready')) await new Promise((r) => setTimeout(r, 200));
+  return (performance.now() - t) / 1000;
+}
+
+async function listSegments(url) {
+  const res = await fetch(`${url}/admin/v1/segments`, { headers: { 'x-api-key': 'sk' } });
+  if (res.status !== 200) throw new Error(`GET /admin/v1/segments answered ${res.status}`);
+  return (await res.json()).segments;
+}
+
+// ---------- the pre-filled store (no segments), cached ----------
 
 /**
  * A wire event as the store's ingest takes it (what the HTTP route's validation produces). The prefill's events are
  * valid by construction and their identifiers already normalised (lower-case keys and values).
  */
 function prepared(event) {
-  const identities = Object.entries(event.identifiers).map(([type, value]) => ({ type, value }));
   return {
     type: event.type,
     action: event.action,
     identifiersJson: JSON.stringify(event.identifiers),
     dataJson: JSON.stringify(event.data),
-    identities,
+    identities: Object.entries(event.identifiers).map(([type, value]) => ({ type, value })),
     ignoredIdentifiers: 0,
     idempotenceId: event.data.idempotence_id,
   };
 }
 
-async function ingestDirect(store, accountId, count, identifiers, r, batchSize = 500) {
-  for (let done = 0; done < count; done += batchSize) {
-    const n = Math.min(batchSize, count - done);
-    const v = { events: Array.from({ length: n }, () => prepared(wireEvent(r, identifiers))) };
-    // Spread over the last 60 days, in time order.
-    await store.ingest([
-      { accountId, receivedAt: NOW - 60 * DAY + Math.floor(((done + n) / count) * 60 * DAY), events: v.events },
-    ]);
-  }
-}
-
-/** One DB with the default account's 3 segments and customers of --small, --big and --huge events; cached. */
+/**
+ * One DB with customers of --small, --big and --huge events of the default account ('pk'/'sk') spread over the last
+ * 60 days, and a second account ('pk2'/'sk2'); no segments. Filled through the server's exported store
+ * (openSqliteStore, its ingest), not HTTP: 1.1M events over HTTP one customer at a time would take far longer.
+ */
 async function prefilled() {
-  const file = join(tmp, `prefill-${opts.small}-${opts.big}-${opts.huge}-v1.db`);
-  if (existsSync(file)) return file;
-  const building = `${file}.building`;
-  rmSync(building, { force: true });
-  // The segments first, through a server: with no events yet their state is ready at once and kept by ingestion.
-  const srv = await startChild(building);
-  await applySegments(srv.url, THREE_SEGMENTS);
-  await stopChild(srv);
-  const store = server.openSqliteStore(building);
+  const file = join(tmp, `prefill-${opts.small}-${opts.big}-${opts.huge}-v2.db`);
+  if (existsSync(file)) return { db: file, cached: true, seconds: Number.NaN };
+  const building = join(tmp, 'building', 'odpkit.db');
+  rmDir(join(tmp, 'building'));
+  mkdirSync(join(tmp, 'building'), { recursive: true });
+  const { openSqliteStore } = await import(process.env.ODPKIT_SERVER_MODULE);
+  const store = openSqliteStore(building);
   const account = await store.ensureDefaultAccount({}, { publicKey: 'pk', privateKey: 'sk' });
   await store.createAccount({ publicKey: 'pk2', privateKey: 'sk2' });
-  const r = rng(1);
+  const r = makeRng(1);
   const t = performance.now();
-  for (const [name, n] of [
-    ['small', opts.small],
-    ['big', opts.big],
-    ['huge', opts.huge],
-  ]) {
-    log(`prefill: ${name} customer, ${n} events`);
-    await ingestDirect(store, account.id, n, { fs_user_id: name, email: `${name}@example.com` }, r);
+  for (const [name, count] of Object.entries({ small: opts.small, big: opts.big, huge: opts.huge })) {
+    log(`prefill: ${name} customer, ${count} events`);
+    const identifiers = { fs_user_id: name, email: `${name}@example.com` };
+    for (let done = 0; done < count; done += 500) {
+      const n = Math.min(500, count - done);
+      const events = Array.from({ length: n }, () => prepared(wireEvent(r, identifiers)));
+      const receivedAt = NOW - 60 * DAY + Math.floor(((done + n) / count) * 60 * DAY); // in time order
+      await store.ingest([{ accountId: account.id, receivedAt, events }]);
+    }
   }
-  log(`prefill: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const seconds = (performance.now() - t) / 1000;
   await store.close();
-  for (const suffix of ['', '-wal', '-shm'])
-    if (existsSync(building + suffix)) copyFileSync(building + suffix, file + suffix);
-  rmSync(building, { force: true });
-  return file;
-}
-
-function copyDb(from, name) {
-  const to = join(tmp, name);
-  for (const suffix of ['', '-wal', '-shm']) {
-    rmSync(to + suffix, { force: true });
-    if (existsSync(from + suffix)) copyFileSync(from + suffix, to + suffix);
-  }
-  return to;
+  copyDb(building, file);
+  rmDir(join(tmp, 'building'));
+  log(`prefill: ${seconds.toFixed(1)} s`);
+  return { db: file, cached: false, seconds };
 }
 
 // ---------- A: answer time vs history ----------
 
 async function answerTime(url) {
-  const subset = THREE_SEGMENTS.map((s) => s.name);
   const result = {};
   for (const who of ['small', 'big']) {
-    for (let i = 0; i < Math.min(50, opts.queries); i++) await ask(url, who, subset); // warm-up
+    for (let i = 0; i < Math.min(50, opts.queries); i++) await ask(url, who); // warm-up
     const ms = [];
-    for (let i = 0; i < opts.queries; i++) ms.push(await timed(() => ask(url, who, subset)));
-    result[who] = stats(ms);
+    for (let i = 0; i < opts.queries; i++) ms.push(await timed(() => ask(url, who)));
+    result[who] = pooledPercentiles([ms]);
   }
-  result.ratioP50 = r2(result.big.p50 / result.small.p50);
+  result.ratioP50 = ratio(result.big.p50, result.small.p50);
   return result;
 }
 
@@ -221,82 +178,26 @@ async function postTimes(url, r, count) {
   return ms;
 }
 
-const postLatency = async (url, r, count) => stats(await postTimes(url, r, count));
-
 async function isolation(url) {
-  const r = rng(2);
-  const quiet = await postLatency(url, r, opts.posts);
+  const r = makeRng(2);
+  const quiet = pooledPercentiles([await postTimes(url, r, opts.posts)]);
   let querying = true;
   let answered = 0;
   const loops = Array.from({ length: opts.conns }, async () => {
-    while (querying) {
-      await ask(
-        url,
-        'huge',
-        THREE_SEGMENTS.map((s) => s.name),
-      );
-      answered++;
-    }
+    for (; querying; answered++) await ask(url, 'huge');
   });
   const t = performance.now();
-  const loaded = await postLatency(url, r, opts.posts);
+  const loaded = pooledPercentiles([await postTimes(url, r, opts.posts)]);
   const seconds = (performance.now() - t) / 1000;
   querying = false;
   await Promise.all(loops);
-  return { quiet, whileQuerying: loaded, hugeQueriesPerSecond: Math.round(answered / seconds) };
+  return { quiet, whileQuerying: loaded, hugeQueriesPerSecond: answered / seconds };
 }
 
-// ---------- C: ingestion rate with 20 segments vs none ----------
-
-async function ingestRate(withSegments, batch) {
-  const db = join(tmp, `ingest-${withSegments ? 20 : 0}-${batch}.db`);
-  for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
-  const srv = await startChild(db);
-  if (withSegments) await applySegments(srv.url, TWENTY_SEGMENTS);
-  const r = rng(3);
-  const total = opts.ingest;
-  let sent = 0;
-  const t = performance.now();
-  await Promise.all(
-    Array.from({ length: opts.conns }, async () => {
-      while (sent < total) {
-        const n = Math.min(batch, total - sent);
-        sent += n;
-        const events = Array.from({ length: n }, () => {
-          const c = Math.floor(r() * 5000);
-          return wireEvent(r, c % 2 ? { fs_user_id: `c${c}` } : { fs_user_id: `c${c}`, email: `c${c}@example.com` });
-        });
-        await post(srv.url, 'pk', events);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t) / 1000;
-  await stopChild(srv);
-  const result = { eventsPerSecond: Math.round(total / seconds) };
-  if (withSegments) {
-    const d = new Database(db, { readonly: true });
-    const customers = d.prepare('SELECT COUNT(*) FROM customers WHERE merged_into IS NULL').pluck().get();
-    const rows = d.prepare('SELECT COUNT(*) FROM segment_state').pluck().get();
-    const payload = d.prepare('SELECT SUM(LENGTH(state)) FROM segment_state').pluck().get();
-    const pages = d.prepare("SELECT SUM(pgsize) FROM dbstat WHERE name = 'segment_state'").pluck().get();
-    const leaves = d.prepare('SELECT COUNT(*) FROM segment_leaves').pluck().get();
-    d.close();
-    // One state row per customer with at least one matching event.
-    result.state = {
-      customers,
-      leaves,
-      customersWithState: rows,
-      valueBytesPerCustomer: Math.round(payload / rows),
-      diskBytesPerCustomer: Math.round(pages / rows),
-    };
-  }
-  return result;
-}
-
-// ---------- D: rebuild over the prefilled history ----------
+// ---------- D: rebuild over the pre-filled history ----------
 
 async function rebuild(url) {
-  const r = rng(4);
+  const r = makeRng(4);
   const t = performance.now();
   const res = await fetch(`${url}/admin/v1/segments/rebuilt`, {
     method: 'PUT',
@@ -308,54 +209,215 @@ async function rebuild(url) {
   const ms = [];
   let listed;
   for (;;) {
-    const list = await (await fetch(`${url}/admin/v1/segments`, { headers: { 'x-api-key': 'sk' } })).json();
-    listed = list.segments.find((s) => s.name === 'rebuilt');
+    listed = (await listSegments(url)).find((s) => s.name === 'rebuilt');
     if (listed.state === 'ready') break;
     ms.push(...(await postTimes(url, r, 10)));
   }
   return {
-    seconds: r2((performance.now() - t) / 1000),
-    scannedEventIds: listed.progress.scanned,
-    postsDuringRebuild: ms.length > 0 ? stats(ms) : null,
+    seconds: (performance.now() - t) / 1000,
+    scannedEventIds: listed.progress?.scanned,
+    postsDuringRebuild: ms.length > 0 ? pooledPercentiles([ms]) : null,
   };
+}
+
+// ---------- C: ingestion with 20 segments vs none ----------
+
+/** Bytes of segment state per customer in a closed DB file (SQLite's dbstat for the pages). */
+function stateBytes(db) {
+  const Database = createRequire(join(repoRoot, 'packages/server/package.json'))('better-sqlite3');
+  const d = new Database(db, { readonly: true });
+  try {
+    const one = (sql) => d.prepare(sql).pluck().get();
+    const rows = one('SELECT COUNT(*) FROM segment_state');
+    return {
+      customers: one('SELECT COUNT(*) FROM customers WHERE merged_into IS NULL'),
+      customersWithState: rows, // one state row per customer with at least one matching event
+      valueBytesPerCustomer: one('SELECT SUM(LENGTH(state)) FROM segment_state') / rows,
+      diskBytesPerCustomer: one("SELECT SUM(pgsize) FROM dbstat WHERE name = 'segment_state'") / rows,
+    };
+  } finally {
+    d.close();
+  }
+}
+
+/** One ingestion rep on a fresh store (empty, or a copy of `template`), with the 20 segments or none. */
+async function ingestRep({ template, withSegments, batch, seed, keepState }) {
+  const db = join(runDir, `ingest-${withSegments ? 20 : 0}-${batch}-${template ? 'prefilled' : 'empty'}.db`);
+  rmDir(runDir);
+  mkdirSync(runDir, { recursive: true });
+  if (template) copyDb(template, db);
+  const { child, url } = await startServerChild({ db });
+  let result;
+  try {
+    const rebuildSeconds = withSegments ? await applySegments(url, TWENTY_SEGMENTS) : 0;
+    result = await runLoad(
+      {
+        targets: [url],
+        requests: join(libDir, 'events.mjs'),
+        okStatus: 202,
+        batch,
+        seed,
+        connections: opts.conns,
+        warmup: opts.warmup,
+        duration: opts.duration,
+      },
+      { cpuGroups: { server: [child.pid] } },
+    );
+    result.rebuildSeconds = rebuildSeconds;
+  } finally {
+    await stopServerChild(child);
+  }
+  if (keepState) result.state = stateBytes(db);
+  return result;
+}
+
+async function ingestion(template) {
+  const out = {};
+  for (const store of ['empty', 'prefilled']) {
+    for (const batch of BATCHES) {
+      const cell = { none: [], twenty: [] };
+      for (let i = 0; i < opts.reps; i++) {
+        for (const which of ['none', 'twenty']) {
+          const r = await ingestRep({
+            template: store === 'prefilled' ? template : undefined,
+            withSegments: which === 'twenty',
+            batch,
+            seed: i + 1,
+            keepState: store === 'empty' && which === 'twenty' && i === 0,
+          });
+          cell[which].push(r);
+          log(`C ${store} store, batch ${batch}, ${which} segments, rep ${i + 1}: ${describeLoad(r)}`);
+        }
+      }
+      cell.ratio = ratio(stat(cell.twenty, 'eventsPerSecond').m, stat(cell.none, 'eventsPerSecond').m);
+      out[`${store}-${batch}`] = { store, batch, ...cell };
+    }
+  }
+  return out;
+}
+
+// ---------- the report ----------
+
+const ms = (x) => `${fmt(x)} ms`;
+const mark = (met) => (met ? '**met**' : '**not met**');
+
+function render(results) {
+  const { meta, before, after, template, server, A, B, C, D } = results;
+  const p = lines();
+  p('## Segment state: answers from per-customer state, isolation, ingestion cost, rebuild');
+  p();
+  p(`- Command: \`npm run build -w @odpkit/server && ${meta.command}\`; run ${meta.date}.`);
+  p(
+    `- Machine: ${meta.nproc} cores (${meta.cpuModel}), Node ${meta.node}, ${meta.memGiB} GiB RAM. Before the run: ${before.text}; after: ${after.text}. Shared machine: read the ratios within this run.`,
+  );
+  p(`- Server: \`packages/server/dist\` (copied at start) from ${server.commit}.`);
+  p(
+    `- Data: one account with a customer of ${fmt(opts.small)} events, one of ${fmt(opts.big)} and one of ${fmt(opts.huge)} (over the last 60 days; \`bench/segment-state/data.mjs\`), pre-filled through the server's exported store ${template.cached ? '(cached in `bench/.bench-tmp/segment-state/`)' : `in ${template.seconds.toFixed(0)} s`}, SQLite file ${(dbBytes(template.db) / 2 ** 20).toFixed(0)} MiB; a second account posts in B and D. Segments for A, B and D: \`bought_3\` (an unwindowed count), \`viewed_7d\`, \`has_email\`, applied through \`POST /admin/v1/segments:apply\` and built over the stored history in ${A.applySeconds.toFixed(1)} s before measuring.`,
+  );
+  p();
+  const goalA = A.ratioP50 <= 2;
+  const goalB = B.whileQuerying.p99 < 50;
+  p('| goal | measured | |');
+  p('|---|---|---|');
+  p(`| A: answer for the ${fmt(opts.big)}-event customer within 2× the ${fmt(opts.small)}-event one (p50) | ${fmtRatio(A.ratioP50)} | ${mark(goalA)} |`);
+  p(`| B: another account's POST p99 < 50 ms while the ${fmt(opts.huge)}-event customer is queried | ${ms(B.whileQuerying.p99)} | ${mark(goalB)} |`);
+  const goalsC = Object.values(C).map((c) => c.ratio >= 0.8);
+  for (const c of Object.values(C)) {
+    p(`| C: ingestion with 20 segments ≥ 0.8× none, batch ${c.batch}, ${c.store === 'empty' ? 'empty store' : `${fmt(opts.small + opts.big + opts.huge)} events stored`} | ${fmtRatio(c.ratio)} | ${mark(c.ratio >= 0.8)} |`);
+  }
+  const state = C[`empty-${BATCHES[0]}`].twenty[0].state;
+  p(`| C: bytes of segment state per customer (20 segments) | ${fmt(state.diskBytesPerCustomer)} B on disk, ${fmt(state.valueBytesPerCustomer)} B of value | reported |`);
+  p(`| D: a new segment over ${fmt(opts.small + opts.big + opts.huge)} stored events ready after | ${D.seconds.toFixed(1)} s | reported |`);
+  p();
+  p(`**${[goalA, goalB, ...goalsC].every(Boolean) ? 'All goals met.' : 'Not every goal met.'}**`);
+  p();
+  p(`### A. Answer time vs history (${fmt(opts.queries)} queries each, one at a time, after 50 warm-up queries)`);
+  p();
+  p(
+    table(
+      ['customer', 'p50', 'p90', 'p99', 'max'],
+      ['small', 'big'].map((w) => [`${w} (${fmt(opts[w])} events)`, ms(A[w].p50), ms(A[w].p90), ms(A[w].p99), ms(A[w].max)]),
+    ),
+  );
+  p();
+  p(`### B. Another account's \`POST /v3/events\` (10 events, ${fmt(opts.posts)} one at a time)`);
+  p();
+  p(
+    table(
+      ['while', 'p50', 'p90', 'p99', 'max'],
+      [
+        ['no queries', B.quiet],
+        [`${opts.conns} connections query the ${fmt(opts.huge)}-event customer (${fmt(B.hugeQueriesPerSecond)} answers/s)`, B.whileQuerying],
+      ].map(([w, s]) => [w, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)]),
+    ),
+  );
+  p();
+  p(
+    `### C. Ingestion with 20 segments vs none (autocannon, ${opts.conns} connections, ${opts.warmup} s warm-up, ${opts.duration} s measured, ${opts.reps} rep(s) interleaved; median (min–max), p99 pooled over reps)`,
+  );
+  p();
+  const rows = [];
+  for (const c of Object.values(C)) {
+    for (const which of ['none', 'twenty']) {
+      const reps = c[which];
+      rows.push([
+        c.store === 'empty' ? 'empty' : `${fmt(opts.small + opts.big + opts.huge)} events`,
+        c.batch,
+        which === 'none' ? 'none' : '20',
+        stat(reps, 'eventsPerSecond').text,
+        ms(pooledPercentiles(reps.map((r) => r.latencies)).p99),
+        `${fmt(median(reps.map((r) => r.cpu.server)))}%`,
+        which === 'twenty' ? fmtRatio(c.ratio) : '',
+      ]);
+    }
+  }
+  p(table(['store', 'batch', 'segments', 'events/s', 'p99', 'server CPU', 'ratio'], rows));
+  p();
+  p(
+    `Events from \`bench/lib/events.mjs\` (about 345 B, fresh idempotence ids, 200,000 skewed customers that merge). The 20 segments (\`TWENTY_SEGMENTS\` in \`data.mjs\`) are applied before each rep's load and built over the stored history first (${fmt(median(Object.values(C).filter((c) => c.store === 'prefilled').flatMap((c) => c.twenty.map((r) => r.rebuildSeconds))))} s on the pre-filled store, median). State after the empty-store rep at batch ${BATCHES[0]}: ${fmt(state.customersWithState)} of ${fmt(state.customers)} customers hold state, ${fmt(state.diskBytesPerCustomer)} B per customer in the table's pages (\`dbstat\`), ${fmt(state.valueBytesPerCustomer)} B of state value.`,
+  );
+  p();
+  p(`### D. Rebuild`);
+  p();
+  p(
+    `\`PUT /admin/v1/segments/rebuilt\` (search, count ≥ 2, within 30d) over ${fmt(opts.small + opts.big + opts.huge)} stored events: ready after ${D.seconds.toFixed(1)} s (${fmt(D.scannedEventIds)} event ids scanned). ${D.postsDuringRebuild ? `The other account's POSTs meanwhile (${fmt(D.postsDuringRebuild.count)}): p50 ${ms(D.postsDuringRebuild.p50)}, p99 ${ms(D.postsDuringRebuild.p99)}, max ${ms(D.postsDuringRebuild.max)}.` : 'No POST was sent: it was ready at the first look.'}`,
+  );
+  return p.text();
 }
 
 // ---------- main ----------
 
-const results = { when: new Date().toISOString(), opts, loadavg: (await import('node:os')).loadavg().map(r2) };
-log('options', JSON.stringify(opts));
-const template = await prefilled();
-
-{
-  const srv = await startChild(copyDb(template, 'a.db'));
+async function main() {
+  const startedAt = Date.now();
+  const meta = runMeta('segment-state', argv);
+  const before = loadReport();
+  log(`machine before: ${before.text}; options ${JSON.stringify(opts)}`);
+  mkdirSync(tmp, { recursive: true });
+  const server = snapshotServer('segment-state');
+  const template = await prefilled();
+  const results = { meta, before, opts, server, template };
   try {
-    results.A = await answerTime(srv.url);
-    log('A answer time (ms)', JSON.stringify(results.A));
-    results.B = await isolation(srv.url);
-    log('B other account POST latency (ms)', JSON.stringify(results.B));
-    results.D = await rebuild(srv.url);
-    log('D rebuild', JSON.stringify(results.D));
+    const db = copyDb(template.db, join(runDir, 'abd.db'));
+    const { child, url } = await startServerChild({ db });
+    try {
+      const applySeconds = await applySegments(url, THREE_SEGMENTS);
+      results.A = { applySeconds, ...(await answerTime(url)) };
+      log('A answer time (ms)', JSON.stringify(results.A));
+      results.B = await isolation(url);
+      log('B other account POST latency (ms)', JSON.stringify(results.B));
+      results.D = await rebuild(url);
+      log('D rebuild', JSON.stringify(results.D));
+    } finally {
+      await stopServerChild(child);
+    }
+    results.C = await ingestion(template.db);
   } finally {
-    await stopChild(srv);
+    rmDir(runDir);
+    rmDir(server.dir);
   }
+  results.after = loadReport();
+  log(`machine after: ${results.after.text}`);
+  publish('segment-state', render(results), results, { write: opts.write, startedAt });
 }
 
-results.C = {};
-for (const batch of [10, 500]) {
-  const none = await ingestRate(false, batch);
-  const twenty = await ingestRate(true, batch);
-  results.C[`batch${batch}`] = { none, twenty, ratio: r2(twenty.eventsPerSecond / none.eventsPerSecond) };
-  log(`C ingestion, batch ${batch}`, JSON.stringify(results.C[`batch${batch}`]));
-}
-
-const goals = {
-  'A: big customer answers within 2× the small one (p50)': results.A.ratioP50 <= 2,
-  'B: other account p99 < 50 ms while the huge customer is queried': results.B.whileQuerying.p99 < 50,
-  'C: ingestion with 20 segments ≥ 0.8× none, batch 10': results.C.batch10.ratio >= 0.8,
-  'C: ingestion with 20 segments ≥ 0.8× none, batch 500': results.C.batch500.ratio >= 0.8,
-};
-results.goals = goals;
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify(results, null, 2));
-for (const [goal, met] of Object.entries(goals)) log(met ? 'MET   ' : 'MISSED', goal);
-log(`results: ${out}`);
+await main();
