@@ -55,9 +55,9 @@ const BENCHMARKS = [
     name: 'segment-state',
     script: 'bench/segment-state/run.mjs',
     full: [],
-    smoke: null, // its own smoke options: see bench/segment-state
-    time: 'see bench/segment-state',
-    what: 'segment state kept by the server',
+    smoke: ['--quick', '--duration', '1', '--warmup', '0.5', '--queries', '50', '--posts', '30'],
+    time: 'about 20 min (estimated from its parts, not yet timed; + a few min once for the cached pre-fill)',
+    what: 'segment answers from per-customer state: big vs small customer, another account while one is queried, ingestion with 20 segments vs none, state bytes, rebuild',
   },
   {
     name: 'postgres',

@@ -67,7 +67,8 @@ async function ask(url, fsUserId) {
     body: JSON.stringify({ query: QUERY, variables: { id: fsUserId, s: SUBSET } }),
   });
   const body = await res.json();
-  if (res.status !== 200 || !body.data?.customer) throw new Error(`query failed: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || !body.data?.customer)
+    throw new Error(`query failed: ${res.status} ${JSON.stringify(body)}`);
 }
 
 async function post(url, key, events) {
@@ -299,6 +300,8 @@ async function ingestion(template) {
 // ---------- the report ----------
 
 const ms = (x) => `${fmt(x)} ms`;
+/** A count as written out (10, 100,000, 1,000,000): fmt would print 10 as "10.0". */
+const n = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
 const mark = (met) => (met ? '**met**' : '**not met**');
 
 function render(results) {
@@ -312,42 +315,61 @@ function render(results) {
   );
   p(`- Server: \`packages/server/dist\` (copied at start) from ${server.commit}.`);
   p(
-    `- Data: one account with a customer of ${fmt(opts.small)} events, one of ${fmt(opts.big)} and one of ${fmt(opts.huge)} (over the last 60 days; \`bench/segment-state/data.mjs\`), pre-filled through the server's exported store ${template.cached ? '(cached in `bench/.bench-tmp/segment-state/`)' : `in ${template.seconds.toFixed(0)} s`}, SQLite file ${(dbBytes(template.db) / 2 ** 20).toFixed(0)} MiB; a second account posts in B and D. Segments for A, B and D: \`bought_3\` (an unwindowed count), \`viewed_7d\`, \`has_email\`, applied through \`POST /admin/v1/segments:apply\` and built over the stored history in ${A.applySeconds.toFixed(1)} s before measuring.`,
+    `- Data: one account with a customer of ${n(opts.small)} events, one of ${n(opts.big)} and one of ${n(opts.huge)} (over the last 60 days; \`bench/segment-state/data.mjs\`), pre-filled through the server's exported store ${template.cached ? '(cached in `bench/.bench-tmp/segment-state/`)' : `in ${template.seconds.toFixed(0)} s`}, SQLite file ${(dbBytes(template.db) / 2 ** 20).toFixed(0)} MiB; a second account posts in B and D. Segments for A, B and D: \`bought_3\` (an unwindowed count), \`viewed_7d\`, \`has_email\`, applied through \`POST /admin/v1/segments:apply\` and built over the stored history in ${A.applySeconds.toFixed(1)} s before measuring.`,
   );
   p();
   const goalA = A.ratioP50 <= 2;
   const goalB = B.whileQuerying.p99 < 50;
   p('| goal | measured | |');
   p('|---|---|---|');
-  p(`| A: answer for the ${fmt(opts.big)}-event customer within 2× the ${fmt(opts.small)}-event one (p50) | ${fmtRatio(A.ratioP50)} | ${mark(goalA)} |`);
-  p(`| B: another account's POST p99 < 50 ms while the ${fmt(opts.huge)}-event customer is queried | ${ms(B.whileQuerying.p99)} | ${mark(goalB)} |`);
+  p(
+    `| A: answer for the ${n(opts.big)}-event customer within 2× the ${n(opts.small)}-event one (p50) | ${fmtRatio(A.ratioP50)} | ${mark(goalA)} |`,
+  );
+  p(
+    `| B: another account's POST p99 < 50 ms while the ${n(opts.huge)}-event customer is queried | ${ms(B.whileQuerying.p99)} | ${mark(goalB)} |`,
+  );
   const goalsC = Object.values(C).map((c) => c.ratio >= 0.8);
   for (const c of Object.values(C)) {
-    p(`| C: ingestion with 20 segments ≥ 0.8× none, batch ${c.batch}, ${c.store === 'empty' ? 'empty store' : `${fmt(opts.small + opts.big + opts.huge)} events stored`} | ${fmtRatio(c.ratio)} | ${mark(c.ratio >= 0.8)} |`);
+    p(
+      `| C: ingestion with 20 segments ≥ 0.8× none, batch ${c.batch}, ${c.store === 'empty' ? 'empty store' : `${n(opts.small + opts.big + opts.huge)} events stored`} | ${fmtRatio(c.ratio)} | ${mark(c.ratio >= 0.8)} |`,
+    );
   }
   const state = C[`empty-${BATCHES[0]}`].twenty[0].state;
-  p(`| C: bytes of segment state per customer (20 segments) | ${fmt(state.diskBytesPerCustomer)} B on disk, ${fmt(state.valueBytesPerCustomer)} B of value | reported |`);
-  p(`| D: a new segment over ${fmt(opts.small + opts.big + opts.huge)} stored events ready after | ${D.seconds.toFixed(1)} s | reported |`);
+  p(
+    `| C: bytes of segment state per customer (20 segments) | ${fmt(state.diskBytesPerCustomer)} B on disk, ${fmt(state.valueBytesPerCustomer)} B of value | reported |`,
+  );
+  p(
+    `| D: a new segment over ${n(opts.small + opts.big + opts.huge)} stored events ready after | ${D.seconds.toFixed(1)} s | reported |`,
+  );
   p();
   p(`**${[goalA, goalB, ...goalsC].every(Boolean) ? 'All goals met.' : 'Not every goal met.'}**`);
   p();
-  p(`### A. Answer time vs history (${fmt(opts.queries)} queries each, one at a time, after 50 warm-up queries)`);
+  p(`### A. Answer time vs history (${n(opts.queries)} queries each, one at a time, after 50 warm-up queries)`);
   p();
   p(
     table(
       ['customer', 'p50', 'p90', 'p99', 'max'],
-      ['small', 'big'].map((w) => [`${w} (${fmt(opts[w])} events)`, ms(A[w].p50), ms(A[w].p90), ms(A[w].p99), ms(A[w].max)]),
+      ['small', 'big'].map((w) => [
+        `${w} (${n(opts[w])} events)`,
+        ms(A[w].p50),
+        ms(A[w].p90),
+        ms(A[w].p99),
+        ms(A[w].max),
+      ]),
     ),
   );
   p();
-  p(`### B. Another account's \`POST /v3/events\` (10 events, ${fmt(opts.posts)} one at a time)`);
+  p(`### B. Another account's \`POST /v3/events\` (10 events, ${n(opts.posts)} one at a time)`);
   p();
   p(
     table(
       ['while', 'p50', 'p90', 'p99', 'max'],
       [
         ['no queries', B.quiet],
-        [`${opts.conns} connections query the ${fmt(opts.huge)}-event customer (${fmt(B.hugeQueriesPerSecond)} answers/s)`, B.whileQuerying],
+        [
+          `${opts.conns} connections query the ${n(opts.huge)}-event customer (${fmt(B.hugeQueriesPerSecond)} answers/s)`,
+          B.whileQuerying,
+        ],
       ].map(([w, s]) => [w, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)]),
     ),
   );
@@ -361,7 +383,7 @@ function render(results) {
     for (const which of ['none', 'twenty']) {
       const reps = c[which];
       rows.push([
-        c.store === 'empty' ? 'empty' : `${fmt(opts.small + opts.big + opts.huge)} events`,
+        c.store === 'empty' ? 'empty' : `${n(opts.small + opts.big + opts.huge)} events`,
         c.batch,
         which === 'none' ? 'none' : '20',
         stat(reps, 'eventsPerSecond').text,
@@ -374,13 +396,19 @@ function render(results) {
   p(table(['store', 'batch', 'segments', 'events/s', 'p99', 'server CPU', 'ratio'], rows));
   p();
   p(
-    `Events from \`bench/lib/events.mjs\` (about 345 B, fresh idempotence ids, 200,000 skewed customers that merge). The 20 segments (\`TWENTY_SEGMENTS\` in \`data.mjs\`) are applied before each rep's load and built over the stored history first (${fmt(median(Object.values(C).filter((c) => c.store === 'prefilled').flatMap((c) => c.twenty.map((r) => r.rebuildSeconds))))} s on the pre-filled store, median). State after the empty-store rep at batch ${BATCHES[0]}: ${fmt(state.customersWithState)} of ${fmt(state.customers)} customers hold state, ${fmt(state.diskBytesPerCustomer)} B per customer in the table's pages (\`dbstat\`), ${fmt(state.valueBytesPerCustomer)} B of state value.`,
+    `Events from \`bench/lib/events.mjs\` (about 345 B, fresh idempotence ids, 200,000 skewed customers that merge). The 20 segments (\`TWENTY_SEGMENTS\` in \`data.mjs\`) are applied before each rep's load and built over the stored history first (${fmt(
+      median(
+        Object.values(C)
+          .filter((c) => c.store === 'prefilled')
+          .flatMap((c) => c.twenty.map((r) => r.rebuildSeconds)),
+      ),
+    )} s on the pre-filled store, median). State after the empty-store rep at batch ${BATCHES[0]}: ${n(state.customersWithState)} of ${n(state.customers)} customers hold state, ${fmt(state.diskBytesPerCustomer)} B per customer in the table's pages (\`dbstat\`), ${fmt(state.valueBytesPerCustomer)} B of state value.`,
   );
   p();
   p(`### D. Rebuild`);
   p();
   p(
-    `\`PUT /admin/v1/segments/rebuilt\` (search, count ≥ 2, within 30d) over ${fmt(opts.small + opts.big + opts.huge)} stored events: ready after ${D.seconds.toFixed(1)} s (${fmt(D.scannedEventIds)} event ids scanned). ${D.postsDuringRebuild ? `The other account's POSTs meanwhile (${fmt(D.postsDuringRebuild.count)}): p50 ${ms(D.postsDuringRebuild.p50)}, p99 ${ms(D.postsDuringRebuild.p99)}, max ${ms(D.postsDuringRebuild.max)}.` : 'No POST was sent: it was ready at the first look.'}`,
+    `\`PUT /admin/v1/segments/rebuilt\` (search, count ≥ 2, within 30d) over ${n(opts.small + opts.big + opts.huge)} stored events: ready after ${D.seconds.toFixed(1)} s (${n(D.scannedEventIds)} event ids scanned). ${D.postsDuringRebuild ? `The other account's POSTs meanwhile (${n(D.postsDuringRebuild.count)}): p50 ${ms(D.postsDuringRebuild.p50)}, p99 ${ms(D.postsDuringRebuild.p99)}, max ${ms(D.postsDuringRebuild.max)}.` : 'No POST was sent: it was ready at the first look.'}`,
   );
   return p.text();
 }
