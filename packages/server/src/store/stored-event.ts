@@ -1,4 +1,5 @@
-import type { DataValue, EventPage, StoredEvent } from './store.js';
+import { parseId } from './shared/ids.js';
+import type { DataValue, EventCursor, EventPage, StoredEvent } from './store.js';
 
 /**
  * A stored event whose JSON columns are parsed on first read, once. Segment evaluation filters most of a customer's
@@ -28,6 +29,28 @@ export function lazyStoredEvent(
     },
     receivedAt,
   };
+}
+
+/** The bound parameters of one page query, or null when an id cannot name a row (the page is then empty). */
+export interface EventPageQuery {
+  account: string;
+  customer: string;
+  /** Events strictly before this (receivedAt, id), newest first; the first page starts past every event. */
+  before: EventCursor;
+  /** One row more than the page holds: the extra row only says whether a next page exists. */
+  fetch: number;
+}
+
+export function eventPageQuery(
+  accountId: string,
+  customerId: string,
+  page: { after?: EventCursor | null; limit: number },
+): EventPageQuery | null {
+  const account = parseId(accountId);
+  const customer = parseId(customerId);
+  if (account === null || customer === null) return null;
+  const before = page.after ?? { receivedAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
+  return { account, customer, before, fetch: page.limit + 1 };
 }
 
 /** A page from rows fetched with one more than `limit` (that extra row only says whether a next page exists). */

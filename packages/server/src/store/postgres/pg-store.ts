@@ -4,7 +4,7 @@ import { checkHealthRow } from '../shared/health.js';
 import { identifiersRecord, lookupIdentity } from '../shared/identifiers.js';
 import { parseId } from '../shared/ids.js';
 import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
-import { eventPage, lazyStoredEvent } from '../stored-event.js';
+import { eventPage, eventPageQuery, lazyStoredEvent } from '../stored-event.js';
 import { type AnalyzeOptions, createAnalyzer } from './analyze.js';
 import { createPool, inTransaction, parsePostgresUrl } from './connection.js';
 import { ingestGroup } from './ingest.js';
@@ -106,12 +106,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
 
     async customerEventPage(accountId, customerId, page) {
-      const account = parseId(accountId);
-      const customer = parseId(customerId);
-      if (account === null || customer === null) return { events: [], next: null };
-      const at = page.after?.receivedAt ?? Number.MAX_SAFE_INTEGER;
-      const id = page.after?.id ?? Number.MAX_SAFE_INTEGER;
-      // One row more than asked tells whether a next page exists.
+      const query = eventPageQuery(accountId, customerId, page);
+      if (query === null) return { events: [], next: null };
+      const { account, customer, before, fetch } = query;
       const { rows } = await pool.query<{
         id: string;
         type: string;
@@ -119,7 +116,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         identifiers: string;
         data: string;
         received_at: string;
-      }>(CUSTOMER_EVENT_PAGE_SQL, [account, customer, at, id, page.limit + 1]);
+      }>(CUSTOMER_EVENT_PAGE_SQL, [account, customer, before.receivedAt, before.id, fetch]);
       return eventPage(rows, page.limit, (r) =>
         lazyStoredEvent(decodeText(r.type), decodeText(r.action), r.identifiers, r.data, Number(r.received_at)),
       );

@@ -6,7 +6,7 @@ import { statsFromCounters } from '../shared/counters.js';
 import { identifiersRecord, lookupIdentity } from '../shared/identifiers.js';
 import { parseId } from '../shared/ids.js';
 import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
-import { eventPage, lazyStoredEvent } from '../stored-event.js';
+import { eventPage, eventPageQuery, lazyStoredEvent } from '../stored-event.js';
 import { applyPragmas, migrate } from './schema.js';
 import { createStateReads, migrateSegmentState } from './segment-state.js';
 import { inProcessWriter, startWriterThread } from './writer.js';
@@ -109,13 +109,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
 
     async customerEventPage(accountId, customerId, page) {
-      const account = parseId(accountId);
-      const customer = parseId(customerId);
-      if (account === null || customer === null) return { events: [], next: null };
-      const at = page.after?.receivedAt ?? Number.MAX_SAFE_INTEGER;
-      const id = page.after?.id ?? Number.MAX_SAFE_INTEGER;
-      // One row more than asked tells whether a next page exists.
-      const rows = q.eventPage.all(account, customer, at, at, id, page.limit + 1) as {
+      const query = eventPageQuery(accountId, customerId, page);
+      if (query === null) return { events: [], next: null };
+      const { account, customer, before, fetch } = query;
+      const rows = q.eventPage.all(account, customer, before.receivedAt, before.receivedAt, before.id, fetch) as {
         id: number;
         type: string;
         action: string;
