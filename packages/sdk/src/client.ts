@@ -74,6 +74,7 @@ class OdpClientImpl implements OdpClient {
     this.publicConfig = this.holder.state;
     this.ledger = new OutcomeLedger(this.logger);
     this.dispatcher = new Dispatcher(
+      platform.createQueue(),
       o,
       this.transport,
       this.ledger,
