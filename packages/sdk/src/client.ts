@@ -1,6 +1,5 @@
 import { ConfigHolder } from './config/config-holder.js';
-import { InvalidDatafileError, odpConfigFromDatafile } from './config/datafile.js';
-import { DatafilePoller } from './config/datafile-poller.js';
+import type { ConfigSource } from './config/datafile-support.js';
 import { buildEvent, readIdentifiers } from './event/build-event.js';
 import { describeValue } from './event/describe.js';
 import { Dispatcher } from './event/dispatcher.js';
@@ -52,7 +51,7 @@ class OdpClientImpl implements OdpClient {
   private readonly holder = new ConfigHolder();
   private readonly ledger: OutcomeLedger;
   private readonly dispatcher: Dispatcher;
-  private readonly poller: DatafilePoller | undefined;
+  private readonly poller: ConfigSource | undefined;
   private readonly maxEventBytes: number;
   private readonly flushTimeout: number;
   /** The runtime's hooks (process exit on Node, page lifecycle in a browser). */
@@ -89,30 +88,27 @@ class OdpClientImpl implements OdpClient {
     });
 
     const src = o.source;
-    if (src.kind === 'datafile') {
-      try {
-        this.holder.set(odpConfigFromDatafile(src.datafile));
-      } catch (err) {
-        if (err instanceof InvalidDatafileError) throw new OdpConfigError(`odpkit: invalid datafile: ${err.message}`);
-        throw err;
-      }
-    } else if (src.kind === 'direct') {
-      this.holder.set({
-        state: 'integrated',
-        apiKey: src.apiKey,
-        apiHost: src.apiHost,
-        segmentsToCheck: src.segmentsToCheck,
-      });
+    if (src.kind === 'direct') {
+      this.holder.set(src.config);
     } else {
-      this.poller = new DatafilePoller({
-        url: src.url,
-        pollInterval: src.pollInterval,
-        requestTimeout: o.requestTimeout,
-        transport: this.transport,
-        holder: this.holder,
-        logger: this.logger,
-      });
-      this.poller.start();
+      const datafile = platform.datafile;
+      if (datafile === undefined) {
+        throw new OdpConfigError(
+          `odpkit: the browser entry has no ${src.kind} option (it keeps the datafile code out of pages); pass odp: odpConfigFromDatafile(datafile) instead`,
+        );
+      }
+      if (src.kind === 'datafile') this.holder.set(datafile.read(src.datafile));
+      else {
+        this.poller = datafile.poll({
+          url: src.url,
+          pollInterval: src.pollInterval,
+          requestTimeout: o.requestTimeout,
+          transport: this.transport,
+          holder: this.holder,
+          logger: this.logger,
+        });
+        this.poller.start();
+      }
     }
     this[INTERNALS] = this.internals(o);
     const shell: ShellTarget = {

@@ -21,7 +21,10 @@ export function createArrayQueue(): EventStore {
     get length() {
       return items.length;
     },
-    stage: (json) => (staged = encoder.encode(json)).length,
+    stage: (json) => {
+      staged = encoder.encode(json);
+      return staged.length;
+    },
     commit: (seq, target) => {
       items.push({ seq, utf8: staged, target });
     },

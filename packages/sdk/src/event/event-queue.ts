@@ -1,7 +1,7 @@
 import { allocBytes, writeUtf8 } from '../platform/utf8.js';
-import { utf8Decoder } from './batch.js';
 import type { IntegratedConfig } from '../types.js';
 import type { Batch, EventStore } from './batch.js';
+import { utf8Decoder } from './batch.js';
 
 // Events are stored as UTF-8 in large slabs outside the JS heap: 100,000 queued events then cost their bytes and a
 // few numbers each, instead of 100,000 heap strings that the GC must promote, copy and trace (measured: ~40 MB less

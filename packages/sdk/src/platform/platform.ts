@@ -1,3 +1,4 @@
+import type { DatafileSupport } from '../config/datafile-support.js';
 import type { EventStore } from '../event/batch.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Logger, OdpClientOptions, Transport } from '../types.js';
@@ -9,6 +10,8 @@ import type { Logger, OdpClientOptions, Transport } from '../types.js';
 export interface Platform {
   /** The transport used when the application passes none. */
   defaultTransport(o: ResolvedOptions): Transport;
+  /** The datafile and datafileUrl options; absent where they are left out (the browser entry). */
+  datafile?: DatafileSupport;
   /** Where accepted events wait to be batched. */
   createQueue(): EventStore;
   /**
