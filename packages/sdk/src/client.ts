@@ -1,6 +1,6 @@
 import { ConfigHolder } from './config/config-holder.js';
 import type { ConfigSource } from './config/datafile-support.js';
-import { buildEvent, readIdentifiers } from './event/build-event.js';
+import { buildEvent, eachEntry, looksLikeKeyValues, readIdentifiers } from './event/build-event.js';
 import { describeValue } from './event/describe.js';
 import { Dispatcher } from './event/dispatcher.js';
 import { OutcomeLedger } from './event/outcomes.js';
@@ -174,20 +174,22 @@ class OdpClientImpl implements OdpClient {
       // The visitor id comes first, as the official SDK sends it: logging in links the anonymous visitor to the user.
       const given: Record<string, unknown> = {};
       if (this.visitorId !== undefined) given.vuid = this.visitorId;
-      const take = (k: unknown, v: unknown) => {
-        if (v === null || v === undefined || v === '') return;
-        if (typeof k === 'string') setOwn(given, k, v);
-        else throw new TypeError(`identifiers has a key that is not a string (${describeValue(k)})`);
-      };
-      if (identifiers instanceof Map) for (const [k, v] of identifiers) take(k, v);
-      else if (typeof identifiers === 'object' && identifiers !== null && !Array.isArray(identifiers)) {
-        for (const k of Object.keys(identifiers)) take(k, (identifiers as Record<string, unknown>)[k]);
-      } else {
+      if (!looksLikeKeyValues(identifiers)) {
         this.reject(
           seq,
           'invalid_event',
           `identifiers must be a plain object or a Map (got ${describeValue(identifiers)})`,
         );
+        return;
+      }
+      const unusable = eachEntry(identifiers, (k, v) => {
+        if (v === null || v === undefined || v === '') return undefined;
+        if (typeof k !== 'string') return `identifiers has a key that is not a string (${describeValue(k)})`;
+        setOwn(given, k, v);
+        return undefined;
+      });
+      if (unusable !== undefined) {
+        this.reject(seq, 'invalid_event', `identifyUser: ${unusable}`);
         return;
       }
       const ids: Record<string, string> = {};
