@@ -19,6 +19,7 @@ export type {
   LogLevel,
   OdpClient,
   OdpClientOptions,
+  OdpConfigFromDatafile,
   OdpConfigState,
   OdpDataValue,
   OdpEvent,

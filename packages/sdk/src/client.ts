@@ -1,7 +1,6 @@
 import { ConfigHolder } from './config/config-holder.js';
-import { InvalidDatafileError, odpConfigFromDatafile } from './config/datafile.js';
-import { DatafilePoller } from './config/datafile-poller.js';
-import { buildEvent, readIdentifiers } from './event/build-event.js';
+import type { ConfigSource } from './config/datafile-support.js';
+import { buildEvent, eachEntry, looksLikeKeyValues, readIdentifiers } from './event/build-event.js';
 import { describeValue } from './event/describe.js';
 import { Dispatcher } from './event/dispatcher.js';
 import { OutcomeLedger } from './event/outcomes.js';
@@ -52,7 +51,7 @@ class OdpClientImpl implements OdpClient {
   private readonly holder = new ConfigHolder();
   private readonly ledger: OutcomeLedger;
   private readonly dispatcher: Dispatcher;
-  private readonly poller: DatafilePoller | undefined;
+  private readonly poller: ConfigSource | undefined;
   private readonly maxEventBytes: number;
   private readonly flushTimeout: number;
   /** The runtime's hooks (process exit on Node, page lifecycle in a browser). */
@@ -74,6 +73,7 @@ class OdpClientImpl implements OdpClient {
     this.publicConfig = this.holder.state;
     this.ledger = new OutcomeLedger(this.logger);
     this.dispatcher = new Dispatcher(
+      platform.createQueue(),
       o,
       this.transport,
       this.ledger,
@@ -88,30 +88,27 @@ class OdpClientImpl implements OdpClient {
     });
 
     const src = o.source;
-    if (src.kind === 'datafile') {
-      try {
-        this.holder.set(odpConfigFromDatafile(src.datafile));
-      } catch (err) {
-        if (err instanceof InvalidDatafileError) throw new OdpConfigError(`odpkit: invalid datafile: ${err.message}`);
-        throw err;
-      }
-    } else if (src.kind === 'direct') {
-      this.holder.set({
-        state: 'integrated',
-        apiKey: src.apiKey,
-        apiHost: src.apiHost,
-        segmentsToCheck: src.segmentsToCheck,
-      });
+    if (src.kind === 'direct') {
+      this.holder.set(src.config);
     } else {
-      this.poller = new DatafilePoller({
-        url: src.url,
-        pollInterval: src.pollInterval,
-        requestTimeout: o.requestTimeout,
-        transport: this.transport,
-        holder: this.holder,
-        logger: this.logger,
-      });
-      this.poller.start();
+      const datafile = platform.datafile;
+      if (datafile === undefined) {
+        throw new OdpConfigError(
+          `odpkit: the browser entry has no ${src.kind} option (it keeps the datafile code out of pages); pass odp: odpConfigFromDatafile(datafile) instead`,
+        );
+      }
+      if (src.kind === 'datafile') this.holder.set(datafile.read(src.datafile));
+      else {
+        this.poller = datafile.poll({
+          url: src.url,
+          pollInterval: src.pollInterval,
+          requestTimeout: o.requestTimeout,
+          transport: this.transport,
+          holder: this.holder,
+          logger: this.logger,
+        });
+        this.poller.start();
+      }
     }
     this[INTERNALS] = this.internals(o);
     const shell: ShellTarget = {
@@ -177,20 +174,22 @@ class OdpClientImpl implements OdpClient {
       // The visitor id comes first, as the official SDK sends it: logging in links the anonymous visitor to the user.
       const given: Record<string, unknown> = {};
       if (this.visitorId !== undefined) given.vuid = this.visitorId;
-      const take = (k: unknown, v: unknown) => {
-        if (v === null || v === undefined || v === '') return;
-        if (typeof k === 'string') setOwn(given, k, v);
-        else throw new TypeError(`identifiers has a key that is not a string (${describeValue(k)})`);
-      };
-      if (identifiers instanceof Map) for (const [k, v] of identifiers) take(k, v);
-      else if (typeof identifiers === 'object' && identifiers !== null && !Array.isArray(identifiers)) {
-        for (const k of Object.keys(identifiers)) take(k, (identifiers as Record<string, unknown>)[k]);
-      } else {
+      if (!looksLikeKeyValues(identifiers)) {
         this.reject(
           seq,
           'invalid_event',
           `identifiers must be a plain object or a Map (got ${describeValue(identifiers)})`,
         );
+        return;
+      }
+      const unusable = eachEntry(identifiers, (k, v) => {
+        if (v === null || v === undefined || v === '') return undefined;
+        if (typeof k !== 'string') return `identifiers has a key that is not a string (${describeValue(k)})`;
+        setOwn(given, k, v);
+        return undefined;
+      });
+      if (unusable !== undefined) {
+        this.reject(seq, 'invalid_event', `identifyUser: ${unusable}`);
         return;
       }
       const ids: Record<string, string> = {};

@@ -1,7 +1,7 @@
 import { normaliseHost, normaliseHttpUrl } from './config/http-url.js';
 import { nearestName } from './config/nearest-name.js';
 import { WIRE_LIMITS } from './limits.js';
-import type { DirectOdpConfig, Logger, LogLevel, OdpClientOptions, Transport } from './types.js';
+import type { DirectOdpConfig, Logger, LogLevel, OdpClientOptions, OdpConfigFromDatafile, Transport } from './types.js';
 
 /** Thrown by createOdpClient for options that cannot work; a programming error is reported at once, not at send time. */
 export class OdpConfigError extends Error {
@@ -12,7 +12,7 @@ export interface ResolvedOptions {
   source:
     | { kind: 'datafile'; datafile: object | string }
     | { kind: 'datafileUrl'; url: string; pollInterval: number }
-    | { kind: 'direct'; apiKey: string; apiHost: string; segmentsToCheck: string[] };
+    | { kind: 'direct'; config: OdpConfigFromDatafile };
   batchSize: number;
   maxBatchSize: number;
   flushInterval: number;
@@ -84,7 +84,13 @@ const OPTION_NAMES: Record<keyof OdpClientOptions, true> = {
   transport: true,
   vuid: true,
 };
-const ODP_NAMES: Record<keyof DirectOdpConfig, true> = { apiKey: true, apiHost: true, segmentsToCheck: true };
+// `state` as odpConfigFromDatafile returns it, so that its result can be passed as `odp`.
+const ODP_NAMES: Record<keyof DirectOdpConfig | 'state', true> = {
+  apiKey: true,
+  apiHost: true,
+  segmentsToCheck: true,
+  state: true,
+};
 
 function rejectUnknownNames(where: string, given: object, known: Record<string, true>): void {
   const names = Object.keys(known);
@@ -161,20 +167,30 @@ export function resolveOptions(opts: OdpClientOptions | undefined): ResolvedOpti
     };
   } else {
     const o = opts.odp as unknown as Record<string, unknown>;
-    if (typeof o !== 'object' || typeof o.apiKey !== 'string' || o.apiKey === '') {
-      throw new OdpConfigError('odpkit: odp.apiKey must be a non-empty string');
+    if (typeof o === 'object' && o.state === 'not_integrated' && typeof o.reason === 'string') {
+      source = { kind: 'direct', config: { state: 'not_integrated', reason: o.reason } };
+    } else {
+      if (typeof o !== 'object' || typeof o.apiKey !== 'string' || o.apiKey === '') {
+        throw new OdpConfigError('odpkit: odp.apiKey must be a non-empty string');
+      }
+      rejectUnknownNames('odp.', o, ODP_NAMES);
+      if (o.state !== undefined && o.state !== 'integrated') {
+        throw new OdpConfigError(`odpkit: odp.state must be "integrated" or absent (got ${JSON.stringify(o.state)})`);
+      }
+      const seg = o.segmentsToCheck ?? [];
+      if (!Array.isArray(seg) || seg.some((s) => typeof s !== 'string')) {
+        throw new OdpConfigError('odpkit: odp.segmentsToCheck must be an array of strings');
+      }
+      source = {
+        kind: 'direct',
+        config: {
+          state: 'integrated',
+          apiKey: o.apiKey,
+          apiHost: httpUrl('odp.apiHost', o.apiHost, normaliseHost),
+          segmentsToCheck: [...new Set(seg as string[])],
+        },
+      };
     }
-    rejectUnknownNames('odp.', o, ODP_NAMES);
-    const seg = o.segmentsToCheck ?? [];
-    if (!Array.isArray(seg) || seg.some((s) => typeof s !== 'string')) {
-      throw new OdpConfigError('odpkit: odp.segmentsToCheck must be an array of strings');
-    }
-    source = {
-      kind: 'direct',
-      apiKey: o.apiKey,
-      apiHost: httpUrl('odp.apiHost', o.apiHost, normaliseHost),
-      segmentsToCheck: [...new Set(seg as string[])],
-    };
   }
   const flushInterval = num(opts, 'flushInterval', DEFAULTS.flushInterval, 0);
   const batchSize = flushInterval === 0 ? 1 : int(opts, 'batchSize', DEFAULTS.batchSize, 1, SERVER_MAX_EVENTS);

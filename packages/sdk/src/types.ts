@@ -180,14 +180,17 @@ export interface DirectOdpConfig {
 }
 
 export interface OdpClientOptions {
-  /** An Optimizely datafile (object or JSON string). Exactly one of datafile, datafileUrl, odp. */
+  /**
+   * An Optimizely datafile (object or JSON string). Exactly one of datafile, datafileUrl, odp. Not on the browser
+   * entry, which keeps the datafile code out of pages: there, pass `odp: odpConfigFromDatafile(datafile)`.
+   */
   datafile?: object | string;
-  /** URL of a datafile, fetched at once and then polled with If-None-Match. */
+  /** URL of a datafile, fetched at once and then polled with If-None-Match. Not on the browser entry. */
   datafileUrl?: string;
   /** ms between datafile polls. Default 300_000. */
   datafilePollInterval?: number;
-  /** Direct ODP configuration. */
-  odp?: DirectOdpConfig;
+  /** Direct ODP configuration, or what odpConfigFromDatafile(datafile) returns. */
+  odp?: DirectOdpConfig | OdpConfigFromDatafile;
   /** Events that make a batch worth sending at once. Default 10 (max 1000). */
   batchSize?: number;
   /**
@@ -271,3 +274,6 @@ export type OdpConfigState =
   | { state: 'not_integrated'; reason: string };
 
 export type IntegratedConfig = Extract<OdpConfigState, { state: 'integrated' }>;
+
+/** What odpConfigFromDatafile returns; the `odp` option takes it as it is. */
+export type OdpConfigFromDatafile = Exclude<OdpConfigState, { state: 'pending' }>;

@@ -36,10 +36,12 @@ const client = createOdpClient({ odp: { apiKey: 'k', apiHost: 'https://odp.examp
 client.sendOdpEvent('page_view', {});
 `;
 
-// The target is 6 kB gzip and it is NOT met yet: measured 13.4 kB (the event core itself: options, validation,
-// queue, dispatcher with shutdown deadlines, outcomes, datafile support). Until the core is slimmed this guards
-// against growth only; lower it as the bundle shrinks.
-const EVENTS_ONLY_GZIP_BUDGET = 14 * 1024;
+// The target is 6 kB gzip and it is NOT met: measured 11.7 kB (11,698 bytes) after the browser entry dropped the slab
+// queue and the datafile code. What remains is the event core the browser needs: option checks with their messages,
+// event validation at the wire limits, the dispatcher (batching, bounds, retries with backoff, keepalive budget,
+// shutdown deadlines), per-event outcomes and summaries, page-lifecycle hand-over and the vuid. This guards against
+// growth; lower it as the core shrinks.
+const EVENTS_ONLY_GZIP_BUDGET = 12 * 1024;
 
 let dir: string;
 let project: string;
@@ -187,6 +189,7 @@ describe('size', () => {
       bundle: true,
       minify: true,
       format: 'esm',
+      target: 'es2022',
       platform: 'browser',
       write: false,
       logLevel: 'silent',
@@ -194,7 +197,10 @@ describe('size', () => {
     const code = r.outputFiles[0]!.contents;
     const gz = gzipSync(code, { level: 9 }).length;
     // Segments are their own entry point: an app that does not import them does not carry them.
-    expect(Buffer.from(code).toString()).not.toMatch(/graphql/i);
+    const text = Buffer.from(code).toString();
+    expect(text).not.toMatch(/graphql/i);
+    // Nor the datafile parser and poller (a page passes odp: odpConfigFromDatafile(datafile)), nor the Node slab store.
+    expect(text).not.toMatch(/typedAudiences|If-None-Match|allocUnsafeSlow/i);
     expect(gz, `events-only browser bundle is ${gz} bytes gzip`).toBeLessThanOrEqual(EVENTS_ONLY_GZIP_BUDGET);
   });
 });

@@ -1,5 +1,6 @@
 import { createOdpClient, OdpConfigError, odpConfigFromDatafile } from '@odpkit/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOdpClient as createBrowserClient } from '../src/index.browser.js';
 import { clientFor } from './helpers/client.js';
 import { fixtureDatafile } from './helpers/paths.js';
 import { type Sink, startSink } from './helpers/sink.js';
@@ -122,5 +123,52 @@ describe('options', () => {
     ],
   ])('rejects %j', (options, message) => {
     expect(() => createOdpClient(options as never)).toThrow(message);
+  });
+});
+
+// The browser entry leaves the datafile code out of pages: there the datafile goes through odpConfigFromDatafile,
+// which every entry's `odp` option takes as it is.
+describe('odp: odpConfigFromDatafile(datafile), the way that works on every entry', () => {
+  it.each([
+    ['the default entry', createOdpClient],
+    ['the browser entry', createBrowserClient],
+  ])('%s: integrated, events reach the datafile host with its key', async (_entry, create) => {
+    const before = sink.requests.length;
+    const client = create({ odp: odpConfigFromDatafile(fixtureDatafile('odp-integrated.json', sink.url)) });
+    expect(client.config).toMatchObject({
+      state: 'integrated',
+      apiHost: sink.url,
+      segmentsToCheck: ['has_purchased', 'big_spender', 'newsletter_reader'],
+    });
+    client.sendOdpEvent('a', { vuid: 'v' });
+    expect((await client.close()).sent).toBe(1);
+    expect(sink.requests[before]!.headers['x-api-key']).toBe('pk_fixture_public_key');
+  });
+
+  it('not integrated: events are refused with the datafile reason', async () => {
+    const reason = 'ODP is not integrated: the datafile has no "odp" integration';
+    const client = createBrowserClient({
+      odp: odpConfigFromDatafile(fixtureDatafile('odp-not-integrated.json', sink.url)),
+      logLevel: 'silent',
+    });
+    expect(client.config).toEqual({ state: 'not_integrated', reason });
+    client.sendOdpEvent('a', { vuid: 'v' });
+    expect(await client.close()).toMatchObject({ sent: 0, rejected: 1, reasons: { [reason]: 1 } });
+  });
+
+  it.each([
+    [{ datafile: {} }, 'datafile'],
+    [{ datafileUrl: 'https://cdn.example/df.json' }, 'datafileUrl'],
+  ])('the browser entry refuses %j, naming the way that works', (options, name) => {
+    expect(() => createBrowserClient(options)).toThrow(OdpConfigError);
+    expect(() => createBrowserClient(options)).toThrow(
+      `odpkit: the browser entry has no ${name} option (it keeps the datafile code out of pages); pass odp: odpConfigFromDatafile(datafile) instead`,
+    );
+  });
+
+  it('an odp.state other than the helper returns is an error', () => {
+    expect(() => createOdpClient({ odp: { apiKey: 'k', apiHost: 'http://h', state: 'pending' } as never })).toThrow(
+      'odpkit: odp.state must be "integrated" or absent (got "pending")',
+    );
   });
 });

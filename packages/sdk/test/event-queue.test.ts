@@ -1,20 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { EventQueue, eventJson, subBatch } from '../src/event/event-queue.js';
+import { createArrayQueue } from '../src/event/array-queue.js';
+import { type EventStore, eventJson, subBatch } from '../src/event/batch.js';
+import { EventQueue } from '../src/event/event-queue.js';
 import type { IntegratedConfig } from '../src/types.js';
 
 const target: IntegratedConfig = { state: 'integrated', apiKey: 'k', apiHost: 'http://h', segmentsToCheck: [] };
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-function push(q: EventQueue, seq: number, value: unknown, t: IntegratedConfig | null = target) {
+function push(q: EventStore, seq: number, value: unknown, t: IntegratedConfig | null = target) {
   const json = JSON.stringify(value);
   const bytes = q.stage(json);
   expect(bytes).toBe(Buffer.byteLength(json));
   q.commit(seq, t);
 }
 
-describe('EventQueue (the byte store behind the queue bounds)', () => {
+// Both stores behind the Platform interface: off-heap slabs (Node, workers) and the plain array (browsers).
+describe.each([
+  { store: 'EventQueue (slabs)', make: (): EventStore => new EventQueue() },
+  { store: 'array queue', make: createArrayQueue },
+])('$store (the store behind the queue bounds)', ({ make }) => {
   it('builds exact JSON-array bodies across slab boundaries, with each event findable in them', () => {
-    const q = new EventQueue();
+    const q = make();
     // ~5,000 events of ~300 bytes span two 1 MiB slabs.
     const big = 'é'.repeat(150);
     for (let i = 0; i < 5000; i++) push(q, i + 1, { i, big });
@@ -31,7 +37,7 @@ describe('EventQueue (the byte store behind the queue bounds)', () => {
   });
 
   it('removing held events leaves no stray bytes in later bodies', () => {
-    const q = new EventQueue();
+    const q = make();
     push(q, 1, { n: 'a' });
     push(q, 2, { n: 'held' }, null);
     push(q, 3, { n: 'b' });
@@ -42,7 +48,7 @@ describe('EventQueue (the byte store behind the queue bounds)', () => {
   });
 
   it('a sub-batch keeps only the chosen events', () => {
-    const q = new EventQueue();
+    const q = make();
     for (let i = 0; i < 4; i++) push(q, i + 1, { i });
     const b = subBatch(q.take(4), [0, 2, 3]);
     expect(text(b.body)).toBe('[{"i":0},{"i":2},{"i":3}]');
@@ -51,7 +57,7 @@ describe('EventQueue (the byte store behind the queue bounds)', () => {
   });
 
   it('held events get their destination once it is known', () => {
-    const q = new EventQueue();
+    const q = make();
     push(q, 1, {}, null);
     expect(q.targetAt(0)).toBeNull();
     q.assignHeld(target);

@@ -61,10 +61,17 @@ describe('identifyUser', () => {
     const { client, outcomes } = clientFor(sink);
     client.identifyUser({ fs_user_id: 'u1', vuid: 42 } as never);
     expect(() => client.identifyUser('u1' as never)).not.toThrow();
+    client.identifyUser(
+      new Map<unknown, string>([
+        ['fs_user_id', 'u1'],
+        [7, 'x'],
+      ]) as never,
+    );
     await client.close();
     expect(outcomes.map((o) => o.reason)).toEqual([
       'identifiers.vuid must be a non-empty string (got number 42)',
       'identifiers must be a plain object or a Map (got string "u1")',
+      'identifyUser: identifiers has a key that is not a string (number 7)',
     ]);
   });
 });

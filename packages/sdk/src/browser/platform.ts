@@ -1,3 +1,4 @@
+import { createArrayQueue } from '../event/array-queue.js';
 import { createFetchTransport } from '../platform/fetch-transport.js';
 import type { Platform } from '../platform/platform.js';
 import { attachPageLifecycle } from './lifecycle.js';
@@ -11,6 +12,7 @@ export const KEEPALIVE_BUDGET = 64 * 1024;
 /** Browsers: fetch (keepalive within the budget), page lifecycle, events kept in localStorage, the visitor id. */
 export const browserPlatform: Platform = {
   defaultTransport: () => createFetchTransport(),
+  createQueue: createArrayQueue,
   keepaliveBudget: KEEPALIVE_BUDGET,
   attach(client, options, logger) {
     const store = localStore();

@@ -1,4 +1,4 @@
-import type { OdpConfigState } from '../types.js';
+import type { OdpConfigFromDatafile } from '../types.js';
 import { normaliseHost } from './http-url.js';
 
 /** The datafile cannot be used at all (not JSON, not an object, an integration without a key). */
@@ -13,7 +13,7 @@ const OPERATORS = new Set(['and', 'or', 'not']);
  * and publicKey), and which segments the audiences check (the `value` of every `match: "qualified"` leaf, in
  * first-seen order over typedAudiences then audiences, de-duplicated).
  */
-export function odpConfigFromDatafile(input: unknown): Exclude<OdpConfigState, { state: 'pending' }> {
+export function odpConfigFromDatafile(input: unknown): OdpConfigFromDatafile {
   let datafile: unknown = input;
   if (typeof input === 'string') {
     try {

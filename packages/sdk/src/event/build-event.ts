@@ -32,7 +32,8 @@ const ARGUMENT_ORDER =
   'the arguments look like the official JavaScript SDK order sendOdpEvent(action, type, identifiers, data); ' +
   'this SDK takes sendOdpEvent(action, identifiers, type, data)';
 
-function looksLikeKeyValues(v: unknown): boolean {
+/** A Map or a non-array object: what identifiers and data may be. */
+export function looksLikeKeyValues(v: unknown): v is object {
   return v instanceof Map || (typeof v === 'object' && v !== null && !Array.isArray(v));
 }
 
@@ -85,6 +86,24 @@ export function buildEvent(
   return { ok: true, json };
 }
 
+/** Visits the entries of a Map or the own enumerable keys of an object, in order, until one reports a problem. */
+export function eachEntry(input: object, visit: (k: unknown, v: unknown) => string | undefined): string | undefined {
+  if (input instanceof Map) {
+    for (const [k, v] of input) {
+      const p = visit(k, v);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  const obj = input as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const p = visit(keys[i], obj[keys[i]!]);
+    if (p !== undefined) return p;
+  }
+  return undefined;
+}
+
 function shapeProblem(field: string, v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Set || v instanceof WeakMap) {
     return `${field} must be a plain object or a Map (got ${describeValue(v)})`;
@@ -103,20 +122,11 @@ export function readIdentifiers(input: unknown, out: Record<string, string>, max
   const fs: { key?: string } = {};
   let seen = 0;
   try {
-    if (input instanceof Map) {
-      for (const [k, v] of input) {
-        const p = addIdentifier(out, k, v, maxChars, fs) ?? tooManyIdentifiers(++seen, out);
-        if (p !== undefined) return p;
-      }
-    } else {
-      const obj = input as Record<string, unknown>;
-      const keys = Object.keys(obj);
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!;
-        const p = addIdentifier(out, k, obj[k], maxChars, fs) ?? tooManyIdentifiers(++seen, out);
-        if (p !== undefined) return p;
-      }
-    }
+    const p = eachEntry(
+      input as object,
+      (k, v) => addIdentifier(out, k, v, maxChars, fs) ?? tooManyIdentifiers(++seen, out),
+    );
+    if (p !== undefined) return p;
   } catch (err) {
     return unreadable('identifiers', err);
   }
@@ -168,22 +178,8 @@ function readData(input: unknown, out: Record<string, OdpDataValue>, maxChars: n
   const shape = shapeProblem('data', input);
   if (shape !== undefined) return shape;
   try {
-    if (input instanceof Map) {
-      for (const [k, v] of input) {
-        const p = addData(out, k, v, maxChars);
-        if (p !== undefined) return p;
-      }
-    } else {
-      const obj = input as Record<string, unknown>;
-      const keys = Object.keys(obj);
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!;
-        const p = addData(out, k, obj[k], maxChars);
-        if (p !== undefined) return p;
-      }
-    }
+    return eachEntry(input as object, (k, v) => addData(out, k, v, maxChars));
   } catch (err) {
     return unreadable('data', err);
   }
-  return undefined;
 }

@@ -2,7 +2,7 @@ import { WIRE_LIMITS } from '../limits.js';
 import type { ResolvedOptions } from '../options.js';
 import { ref, unref, unrefTimeout } from '../platform/timers.js';
 import type { IntegratedConfig, Logger, OdpConfigState, Transport, TransportResponse } from '../types.js';
-import { type Batch, EventQueue, eventJson, subBatch } from './event-queue.js';
+import { type Batch, type EventStore, eventJson, subBatch } from './batch.js';
 import type { OutcomeLedger, SettleExtras } from './outcomes.js';
 import { type AttemptResult, backoffDelay, classifyResponse, describeNetworkError } from './retry-policy.js';
 
@@ -62,7 +62,6 @@ type DispatchCode =
  * (after a configuration change, events already queued go to the old host with the old key at once).
  */
 export class Dispatcher {
-  private readonly queue = new EventQueue();
   private lanes = 0;
   /** Events with seq ≤ drainUntil may leave in a partial batch. */
   private drainUntil = 0;
@@ -81,6 +80,8 @@ export class Dispatcher {
   private keepaliveBytes = 0;
 
   constructor(
+    /** Where accepted events wait: the platform's store. */
+    private readonly queue: EventStore,
     private readonly o: DispatcherOptions,
     private readonly transport: Transport,
     private readonly ledger: OutcomeLedger,

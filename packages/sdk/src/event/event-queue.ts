@@ -1,5 +1,7 @@
 import { allocBytes, writeUtf8 } from '../platform/utf8.js';
 import type { IntegratedConfig } from '../types.js';
+import type { Batch, EventStore } from './batch.js';
+import { utf8Decoder } from './batch.js';
 
 // Events are stored as UTF-8 in large slabs outside the JS heap: 100,000 queued events then cost their bytes and a
 // few numbers each, instead of 100,000 heap strings that the GC must promote, copy and trace (measured: ~40 MB less
@@ -13,14 +15,6 @@ const MAX_SPARE_SLABS = 4;
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
-
-/** A batch ready to send: its exact body bytes, and where each event sits in it (to settle or re-send each one). */
-export interface Batch {
-  body: Uint8Array;
-  seqs: number[];
-  starts: number[];
-  lens: number[];
-}
 
 // Per-event fields, interleaved in one Float64Array (off-heap): growing JS arrays would live in the young generation
 // and be copied on every scavenge while a burst is queued, which makes V8 grow its heap.
@@ -36,7 +30,7 @@ const HELD = -1;
  * FIFO of serialised events waiting to be batched. Each event is written to the current slab followed by a comma,
  * so a run of consecutive events is one contiguous byte range and a batch body is a few memcpy's.
  */
-export class EventQueue {
+export class EventQueue implements EventStore {
   private slabs: Uint8Array[] = [];
   /** Absolute index of slabs[0]: slabs before it were fully consumed and released. */
   private slabBase = 0;
@@ -100,12 +94,11 @@ export class EventQueue {
     return t === HELD ? null : this.targets[t];
   }
 
-  /** The JSON text of the event at i (read, not removed). */
   jsonAt(i: number): string {
     const at = (this.head + i) * STRIDE;
     const r = this.rec;
     const from = r[at + OFF]!;
-    return decoder.decode(this.slabs[r[at + SLAB]! - this.slabBase]!.subarray(from, from + r[at + LEN]!));
+    return utf8Decoder.decode(this.slabs[r[at + SLAB]! - this.slabBase]!.subarray(from, from + r[at + LEN]!));
   }
 
   bytesAt(i: number): number {
@@ -223,34 +216,4 @@ export class EventQueue {
     this.slabs = this.slabs.slice(count);
     this.slabBase += count;
   }
-}
-
-/** A new batch holding only the events at `keep` (indexes into `b`), e.g. the valid rest after a 400. */
-export function subBatch(b: Batch, keep: number[]): Batch {
-  let total = 1;
-  for (const k of keep) total += b.lens[k]! + 1;
-  const body = new Uint8Array(total);
-  body[0] = OPEN;
-  const seqs: number[] = [];
-  const starts: number[] = [];
-  const lens: number[] = [];
-  let p = 1;
-  for (const k of keep) {
-    const len = b.lens[k]!;
-    body.set(b.body.subarray(b.starts[k]!, b.starts[k]! + len), p);
-    seqs.push(b.seqs[k]!);
-    starts.push(p);
-    lens.push(len);
-    p += len;
-    body[p++] = COMMA;
-  }
-  body[total - 1] = CLOSE;
-  return { body, seqs, starts, lens };
-}
-
-const decoder = new TextDecoder();
-
-/** The JSON text of event k of a batch (only decoded when an outcome listener wants the event). */
-export function eventJson(b: Batch, k: number): string {
-  return decoder.decode(b.body.subarray(b.starts[k]!, b.starts[k]! + b.lens[k]!));
 }

@@ -1,3 +1,5 @@
+import type { DatafileSupport } from '../config/datafile-support.js';
+import type { EventStore } from '../event/batch.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Logger, OdpClientOptions, Transport } from '../types.js';
 
@@ -8,6 +10,10 @@ import type { Logger, OdpClientOptions, Transport } from '../types.js';
 export interface Platform {
   /** The transport used when the application passes none. */
   defaultTransport(o: ResolvedOptions): Transport;
+  /** The datafile and datafileUrl options; absent where they are left out (the browser entry). */
+  datafile?: DatafileSupport;
+  /** Where accepted events wait to be batched. */
+  createQueue(): EventStore;
   /**
    * Bytes of request bodies that may be in flight with `keepalive` at once (requests that outlive the page). 0 where
    * nothing outlives the caller (Node keeps the process alive instead).
