@@ -137,17 +137,29 @@ function evaluateEvent(cond: EventCondition, input: EvaluationInput): boolean {
   return count >= gte && (lte === null || count <= lte);
 }
 
-export function evaluate(condition: Condition, input: EvaluationInput): boolean {
+/**
+ * The boolean structure of a condition, shared by both evaluators: `and`/`or`/`not` combine, an identifier leaf asks
+ * whether the customer holds that type, and an event leaf is answered by `event` (from history or from state).
+ */
+export function evaluateTree(
+  condition: Condition,
+  identifiers: CustomerView['identifiers'],
+  event: (leaf: EventCondition) => boolean,
+): boolean {
   switch (condition.kind) {
     case 'and':
-      return condition.conditions.every((c) => evaluate(c, input));
+      return condition.conditions.every((c) => evaluateTree(c, identifiers, event));
     case 'or':
-      return condition.conditions.some((c) => evaluate(c, input));
+      return condition.conditions.some((c) => evaluateTree(c, identifiers, event));
     case 'not':
-      return !evaluate(condition.condition, input);
+      return !evaluateTree(condition.condition, identifiers, event);
     case 'identifier':
-      return (input.identifiers[condition.key]?.length ?? 0) > 0;
+      return (identifiers[condition.key]?.length ?? 0) > 0;
     case 'event':
-      return evaluateEvent(condition, input);
+      return event(condition);
   }
+}
+
+export function evaluate(condition: Condition, input: EvaluationInput): boolean {
+  return evaluateTree(condition, input.identifiers, (leaf) => evaluateEvent(leaf, input));
 }

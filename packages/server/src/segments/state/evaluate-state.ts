@@ -2,7 +2,7 @@
 // (leaf-state.ts `answer`), identifier leaves read the customer's identifiers. The work is bounded by the size of
 // the definition, whatever the history.
 
-import { eventLeaves } from '../evaluate.js';
+import { evaluateTree, eventLeaves } from '../evaluate.js';
 import type { Condition, CustomerView, EventCondition } from '../types.js';
 import { type LeafSpec, leafSpecOf } from './leaf.js';
 import { answer, type LeafState } from './leaf-state.js';
@@ -27,21 +27,10 @@ export interface StateInput {
 }
 
 export function evaluateState(condition: Condition, input: StateInput): boolean {
-  switch (condition.kind) {
-    case 'and':
-      return condition.conditions.every((c) => evaluateState(c, input));
-    case 'or':
-      return condition.conditions.some((c) => evaluateState(c, input));
-    case 'not':
-      return !evaluateState(condition.condition, input);
-    case 'identifier':
-      return (input.identifiers[condition.key]?.length ?? 0) > 0;
-    case 'event': {
-      const spec = specOf(condition);
-      if (spec === null) return answer(condition, null, input.now);
-      return answer(condition, input.states.get(spec.key) ?? null, input.now);
-    }
-  }
+  return evaluateTree(condition, input.identifiers, (leaf) => {
+    const spec = specOf(leaf);
+    return answer(leaf, spec === null ? null : (input.states.get(spec.key) ?? null), input.now);
+  });
 }
 
 /** Every stateful leaf key the condition reads. */
