@@ -43,12 +43,14 @@ describeStores('admin, health and metrics', (store) => {
         'customer_id',
         'identifiers',
         'event_count',
+        'event_count_capped',
         'recent_events',
         'segments',
         'next_cursor',
       ]);
       expect(res.json.identifiers).toEqual({ email: ['admin@x.io'], fs_user_id: ['admin-u'] });
       expect(res.json.event_count).toBe(22);
+      expect(res.json.event_count_capped).toBe(false);
       expect(res.json.segments).toEqual([]);
       expect(res.json.recent_events).toHaveLength(20);
       expect(res.json.recent_events[0]).toEqual({

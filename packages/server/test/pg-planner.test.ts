@@ -93,7 +93,8 @@ describePg('PostgreSQL query plans and statistics', () => {
     for (const [sql, params] of [
       [CUSTOMER_EVENTS_SQL, [account, '4242', 0, 20]],
       [CUSTOMER_EVENTS_SQL, [account, '4242', 0, null]],
-      [CUSTOMER_EVENT_COUNT_SQL, [account, '4242']],
+      [CUSTOMER_EVENT_COUNT_SQL, [account, '4242', null]],
+      [CUSTOMER_EVENT_COUNT_SQL, [account, '4242', 10_001]],
     ] as const) {
       const plan = await explain(sql, [...params]);
       // No scan of events other than through the per-customer index with the customer's id as a key.
@@ -109,6 +110,7 @@ describePg('PostgreSQL query plans and statistics', () => {
 
     // And the answers are right.
     expect(await store.customerEventCount(account, '4242')).toBe(10);
+    expect(await store.customerEventCount(account, '4242', 4)).toBe(4);
     const history = await store.customerEvents(account, '4242', { limit: 3 });
     expect(history.map((e) => e.receivedAt)).toEqual([184241, 164241, 144241]);
   });

@@ -172,6 +172,9 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const limited = await store.customerEvents(accountId, c!.customerId, { limit: 2 });
         expect(limited.map((e) => e.data['i'])).toEqual([4, 3]);
         expect(await store.customerEventCount(accountId, c!.customerId)).toBe(5);
+        // A bounded count stops at its bound (what the admin customer view asks for) and is exact below it.
+        expect(await store.customerEventCount(accountId, c!.customerId, 3)).toBe(3);
+        expect(await store.customerEventCount(accountId, c!.customerId, 6)).toBe(5);
       });
     });
 

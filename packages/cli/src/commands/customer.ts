@@ -30,7 +30,7 @@ function formatCustomer(body: Record<string, unknown>): string {
   const identifiers = (body.identifiers ?? {}) as Record<string, string[]>;
   lines.push('identifiers:');
   for (const [k, values] of Object.entries(identifiers)) lines.push(`  ${k}: ${values.join(', ')}`);
-  lines.push(`events: ${String(body.event_count)}`);
+  lines.push(`events: ${String(body.event_count)}${body.event_count_capped === true ? '+' : ''}`);
   if (Array.isArray(body.segments))
     lines.push(`segments: ${body.segments.length ? body.segments.join(', ') : '(none)'}`);
   const recent = (body.recent_events ?? []) as RecentEvent[];

@@ -6,6 +6,8 @@ import { sendError } from './errors.js';
 /** Events per page of the customer view: `?limit=` defaults to 50 and may be at most 500. */
 const DEFAULT_EVENTS = 50;
 const MAX_EVENTS = 500;
+/** The customer view counts events up to this many, so a customer with millions of events costs no more to show. */
+export const EVENT_COUNT_CAP = 10_000;
 
 /** `?limit=` and `?cursor=` of the customer view, or the message of a 400. The cursor is `<receivedAt>_<id>`. */
 function eventPaging(query: Record<string, unknown>): { limit: number; after: EventCursor | null } | string {
@@ -38,7 +40,8 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
     if (customer === null)
       return sendError(reply, 404, { message: `no customer with ${key} = ${JSON.stringify(value)}` });
     const [eventCount, page, memberOf] = await Promise.all([
-      store.customerEventCount(accountId, customer.customerId),
+      // Counted up to one past the cap: the view costs the same whatever the customer's history.
+      store.customerEventCount(accountId, customer.customerId, EVENT_COUNT_CAP + 1),
       store.customerEventPage(accountId, customer.customerId, paging),
       segments.membership(accountId, customer),
     ]);
@@ -46,7 +49,9 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
     return {
       customer_id: customer.customerId,
       identifiers: customer.identifiers,
-      event_count: eventCount,
+      event_count: Math.min(eventCount, EVENT_COUNT_CAP),
+      // true when the customer has more events than event_count says (the count stops at EVENT_COUNT_CAP).
+      event_count_capped: eventCount > EVENT_COUNT_CAP,
       recent_events: recent.map((e) => ({
         type: e.type,
         action: e.action,

@@ -155,7 +155,8 @@ export interface Store extends SegmentStateSource {
     customerId: string,
     options?: { sinceMs?: number; limit?: number },
   ): Promise<StoredEvent[]>;
-  customerEventCount(accountId: string, customerId: string): Promise<number>;
+  /** The customer's events, counted up to `atMost` when given (the answer is then min(count, atMost)). */
+  customerEventCount(accountId: string, customerId: string, atMost?: number): Promise<number>;
   /** `limit` events of the customer, newest first, strictly older than `after` (null: from the newest). */
   customerEventPage(
     accountId: string,

@@ -122,11 +122,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       );
     },
 
-    async customerEventCount(accountId, customerId) {
+    async customerEventCount(accountId, customerId, atMost) {
       const account = parseId(accountId);
       const customer = parseId(customerId);
       if (account === null || customer === null) return 0;
-      const { rows } = await pool.query<{ n: string }>(CUSTOMER_EVENT_COUNT_SQL, [account, customer]);
+      const { rows } = await pool.query<{ n: string }>(CUSTOMER_EVENT_COUNT_SQL, [account, customer, atMost ?? null]);
       return Number(rows[0]?.n ?? 0);
     },
 

@@ -63,7 +63,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     eventPage: db.prepare(`SELECT id, type, action, identifiers, data, received_at FROM events
       WHERE account_id = ? AND customer_id = ? AND (received_at < ? OR (received_at = ? AND id < ?))
       ORDER BY received_at DESC, id DESC LIMIT ?`),
-    eventCount: db.prepare('SELECT COUNT(*) FROM events WHERE account_id = ? AND customer_id = ?').pluck(),
+    // LIMIT -1 is no limit; a bound stops the count there, so an admin view costs the same for any history.
+    eventCount: db
+      .prepare('SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE account_id = ? AND customer_id = ? LIMIT ?)')
+      .pluck(),
     byPublic: db.prepare('SELECT id, public_key, private_key FROM accounts WHERE public_key = ?'),
     byPrivate: db.prepare('SELECT id, public_key, private_key FROM accounts WHERE private_key = ?'),
     listSegments: db.prepare(
@@ -125,11 +128,11 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       );
     },
 
-    async customerEventCount(accountId, customerId) {
+    async customerEventCount(accountId, customerId, atMost) {
       const account = parseId(accountId);
       const customer = parseId(customerId);
       if (account === null || customer === null) return 0;
-      return q.eventCount.get(account, customer) as number;
+      return q.eventCount.get(account, customer, atMost ?? -1) as number;
     },
 
     async accountStats(accountId) {
