@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { consoleStaticRoutes } from './console-static.js';
 import { liveRoutes } from './live.js';
 import { overviewRoutes } from './overview.js';
+import { segmentCountRoutes } from './segment-counts.js';
 import { segmentExplainRoutes } from './segment-explain.js';
 
 /** The web console's files and the admin endpoints only it needs; each plugin keeps its own auth hook. */
@@ -10,6 +11,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   app.register(overviewRoutes);
   app.register(liveRoutes);
   app.register(segmentExplainRoutes);
+  app.register(segmentCountRoutes());
 }
 
 /**
