@@ -191,7 +191,9 @@ describe('console endpoints', () => {
       });
     expect((await postEvents(server, a.publicKey, [event({ email: 'why@x.io' }, { price: 50 })])).status).toBe(202);
     const invalid = await post({
-      segment: { condition: { and: [{ identifier: 'email' }, { event: { action: 'purchased' }, count: { gte: 'x' } }] } },
+      segment: {
+        condition: { and: [{ identifier: 'email' }, { event: { action: 'purchased' }, count: { gte: 'x' } }] },
+      },
       customer: { key: 'email', value: 'why@x.io' },
     });
     expect(invalid.status).toBe(400);

@@ -69,7 +69,15 @@ export function Live(_props: PageProps) {
                 })),
               );
             } else if (event === 'rejected') {
-              add([{ id: nextId++, kind: 'rejected', at: body.received_at, status: body.status, reasons: reasonsOf(body.detail) }]);
+              add([
+                {
+                  id: nextId++,
+                  kind: 'rejected',
+                  at: body.received_at,
+                  status: body.status,
+                  reasons: reasonsOf(body.detail),
+                },
+              ]);
             } else if (event === 'dropped') {
               add([{ id: nextId++, kind: 'dropped', messages: body.messages }]);
             }

@@ -63,14 +63,15 @@ export function Overview({ api }: PageProps) {
           </div>
         </dl>
       )}
-      <div class="row" role="group" aria-label="Chart window">
+      <fieldset class="row bare">
+        <legend class="sr-only">Chart window</legend>
         <button type="button" aria-pressed={window === 'hour'} onClick={() => setWindow('hour')}>
           Last hour
         </button>
         <button type="button" aria-pressed={window === 'day'} onClick={() => setWindow('day')}>
           Last day
         </button>
-      </div>
+      </fieldset>
       {m && (
         <Chart
           title="Per minute"

@@ -26,7 +26,11 @@ interface Problem {
 }
 
 const TEMPLATE = JSON.stringify(
-  { name: 'new_segment', description: '', condition: { event: { action: 'purchased' }, count: { gte: 1 }, within: '30d' } },
+  {
+    name: 'new_segment',
+    description: '',
+    condition: { event: { action: 'purchased' }, count: { gte: 1 }, within: '30d' },
+  },
   null,
   2,
 );
@@ -149,7 +153,11 @@ export function Segments({ api, params }: PageProps) {
   const goTo = (line: number) => {
     const el = editor.current;
     if (el === null) return;
-    const offset = text.split('\n').slice(0, line - 1).join('\n').length + (line > 1 ? 1 : 0);
+    const offset =
+      text
+        .split('\n')
+        .slice(0, line - 1)
+        .join('\n').length + (line > 1 ? 1 : 0);
     el.focus();
     el.setSelectionRange(offset, offset + (text.split('\n')[line - 1]?.length ?? 0));
   };
@@ -264,7 +272,8 @@ export function Segments({ api, params }: PageProps) {
             </div>
             {preview && (
               <p role="status">
-                {preview.qualified ? 'In the segment' : 'Not in the segment'}, decided by <code>{preview.deciding}</code>
+                {preview.qualified ? 'In the segment' : 'Not in the segment'}, decided by{' '}
+                <code>{preview.deciding}</code>
                 {` (${preview.events_examined} events examined${preview.truncated ? ', the newest only' : ''}).`}
               </p>
             )}

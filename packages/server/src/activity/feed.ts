@@ -28,7 +28,8 @@ export class ActivityFeed {
         duplicates: outcome.duplicates,
         merges: outcome.merges,
       });
-      if (this.live.listening(batch.accountId)) this.live.publish(batch.accountId, 'accepted', acceptedJson(batch, outcome));
+      if (this.live.listening(batch.accountId))
+        this.live.publish(batch.accountId, 'accepted', acceptedJson(batch, outcome));
     });
   }
 

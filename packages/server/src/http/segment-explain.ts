@@ -53,11 +53,14 @@ export async function segmentExplainRoutes(app: FastifyInstance): Promise<void> 
 
   const findCustomer = async (reply: FastifyReply, accountId: string, key: unknown, value: unknown) => {
     if (typeof key !== 'string' || key === '' || typeof value !== 'string') {
-      await sendError(reply, 400, { message: 'give the customer as key=<identifier type> and value=<identifier value>' });
+      await sendError(reply, 400, {
+        message: 'give the customer as key=<identifier type> and value=<identifier value>',
+      });
       return null;
     }
     const customer = await store.lookupCustomer(accountId, key, value);
-    if (customer === null) await sendError(reply, 404, { message: `no customer with ${key} = ${JSON.stringify(value)}` });
+    if (customer === null)
+      await sendError(reply, 404, { message: `no customer with ${key} = ${JSON.stringify(value)}` });
     return customer;
   };
 
@@ -67,7 +70,8 @@ export async function segmentExplainRoutes(app: FastifyInstance): Promise<void> 
     const customer = await findCustomer(reply, accountId, query['key'], query['value']);
     if (customer === null) return reply;
     const row = (await segments.list(accountId)).find((s) => s.name === request.params.name);
-    if (row === undefined) return sendError(reply, 404, { message: `no segment named ${JSON.stringify(request.params.name)}` });
+    if (row === undefined)
+      return sendError(reply, 404, { message: `no segment named ${JSON.stringify(request.params.name)}` });
     const parsed = parseSegmentDefinition({ name: row.name, condition: row.condition });
     if (!parsed.ok) return sendError(reply, 500, { message: 'the stored definition no longer parses' });
     return answer(reply, accountId, parsed.value, customer);
@@ -83,7 +87,8 @@ export async function segmentExplainRoutes(app: FastifyInstance): Promise<void> 
     const segment = body['segment'];
     // A draft may have no name yet; only its condition is evaluated.
     const parsed = parseSegmentDefinition({ ...segment, name: segment['name'] ?? 'preview' });
-    if (!parsed.ok) return sendError(reply, 400, { message: 'the segment definition is invalid', errors: parsed.errors });
+    if (!parsed.ok)
+      return sendError(reply, 400, { message: 'the segment definition is invalid', errors: parsed.errors });
     const accountId = request.account!.id;
     const customer = await findCustomer(reply, accountId, body['customer']['key'], body['customer']['value']);
     if (customer === null) return reply;

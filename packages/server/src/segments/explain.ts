@@ -2,8 +2,8 @@
 // condition's result and names the one that decided the answer. Paths use the validation errors' notation
 // (`condition.and[1]`), so the console can point at the same place in the text.
 
-import { eventMatches } from './evaluate.js';
 import type { EvaluationInput } from './evaluate.js';
+import { eventMatches } from './evaluate.js';
 import type { Condition } from './types.js';
 
 export interface ExplainedCondition {

@@ -54,7 +54,8 @@ export class MemberCounts {
     }
     const names = (await this.segments.list(accountId)).map((s) => s.name);
     const counted = entry.result === null ? [] : Object.keys(entry.result.segments);
-    const sameNames = entry.result !== null && names.length === counted.length && names.every((n) => counted.includes(n));
+    const sameNames =
+      entry.result !== null && names.length === counted.length && names.every((n) => counted.includes(n));
     const stale = !sameNames || this.now() - entry.finishedAt > FRESH_MS;
     if (stale && !entry.running && this.running < MAX_RUNNING) this.start(accountId, entry);
     const result = entry.result ?? { segments: {}, scanned: 0, complete: false, computed_at: null };
@@ -103,7 +104,12 @@ export class MemberCounts {
       }
       if (scanned >= this.maxCustomers) {
         const more = await this.store.customerPage(accountId, last.customerId, 1);
-        return { segments: counts, scanned, complete: more.length === 0, computed_at: new Date(this.now()).toISOString() };
+        return {
+          segments: counts,
+          scanned,
+          complete: more.length === 0,
+          computed_at: new Date(this.now()).toISOString(),
+        };
       }
       after = last.customerId;
       await new Promise((resolve) => setImmediate(resolve));

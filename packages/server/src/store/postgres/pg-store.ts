@@ -135,10 +135,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const account = parseId(accountId);
       const from = after === null ? '0' : parseId(after);
       if (account === null || from === null) return [];
-      const { rows } = await pool.query<{ id: string; type: string | null; value: string | null }>(
-        CUSTOMER_PAGE_SQL,
-        [account, from, limit],
-      );
+      const { rows } = await pool.query<{ id: string; type: string | null; value: string | null }>(CUSTOMER_PAGE_SQL, [
+        account,
+        from,
+        limit,
+      ]);
       const byCustomer = new Map<string, { type: string; value: string }[]>();
       for (const r of rows) {
         const ids = byCustomer.get(r.id) ?? [];
