@@ -183,6 +183,18 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('console in Chromium',
   });
 
   it('shows the overview with counts and the per-minute chart', async () => {
+    // Demo traffic for the screenshot: stored events, duplicates of some, and a refused batch.
+    const client = createOdpClient({ odp: { apiKey: PUBLIC_KEY, apiHost: server.url }, logLevel: 'silent' });
+    for (let i = 0; i < 40; i++) {
+      const data = { idempotence_id: `demo-${i % 30}`, price: 10 * i };
+      client.sendOdpEvent(i % 4 === 0 ? 'purchased' : 'viewed', { vuid: `vuid_demo_${i % 12}` }, 'fullstack', data);
+    }
+    await client.close();
+    await fetch(`${server.url}/v3/events`, {
+      method: 'POST',
+      headers: { 'x-api-key': PUBLIC_KEY, 'content-type': 'application/json' },
+      body: '[{"type":"fullstack"}]',
+    });
     await go('overview', 'Overview');
     await page.locator('.uplot').waitFor();
     await expect(page.locator('.stats').textContent()).resolves.toContain('sqlite');
