@@ -3,7 +3,8 @@ import { type Account, createAccount } from '@odpkit/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_STREAMS_PER_ACCOUNT } from '../src/activity/live-hub.js';
 import { EXPLAIN_MAX_EVENTS } from '../src/http/segment-explain.js';
-import { adminGet, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
+import { MemberCounts } from '../src/segments/member-counts.js';
+import { adminGet, describeStores, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
 
 // The admin endpoints the web console uses, over real HTTP on SQLite: auth, the shared error shape, account isolation
 // and their bounds.
@@ -62,6 +63,15 @@ function openLive(server: { url: string }, key: string): Promise<LiveClient> {
       },
     );
     req.on('error', reject);
+  });
+}
+
+function adminPost(server: { url: string }, key: string, path: string, body: unknown) {
+  return request(server.url, {
+    method: 'POST',
+    path,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
   });
 }
 
@@ -182,13 +192,7 @@ describe('console endpoints', () => {
   });
 
   it('preview reports validation errors with their paths, and explains the deciding condition', async () => {
-    const post = (body: unknown, key = a.privateKey) =>
-      request(server.url, {
-        method: 'POST',
-        path: '/admin/v1/segments/preview',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+    const post = (body: unknown, key = a.privateKey) => adminPost(server, key, '/admin/v1/segments/preview', body);
     expect((await postEvents(server, a.publicKey, [event({ email: 'why@x.io' }, { price: 50 })])).status).toBe(202);
     const invalid = await post({
       segment: {
@@ -254,14 +258,9 @@ describe('console endpoints', () => {
       const events = Array.from({ length: batch }, () => event(ids, {}, 'viewed'));
       expect((await postEvents(server, a.publicKey, events)).status).toBe(202);
     }
-    const res = await request(server.url, {
-      method: 'POST',
-      path: '/admin/v1/segments/preview',
-      headers: { authorization: `Bearer ${a.privateKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        segment: { condition: { event: { action: 'viewed' }, count: { gte: 1 } } },
-        customer: { key: 'email', value: 'heavy@x.io' },
-      }),
+    const res = await adminPost(server, a.privateKey, '/admin/v1/segments/preview', {
+      segment: { condition: { event: { action: 'viewed' }, count: { gte: 1 } } },
+      customer: { key: 'email', value: 'heavy@x.io' },
     });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ truncated: true, events_examined: EXPLAIN_MAX_EVENTS, qualified: true });
@@ -319,5 +318,49 @@ describe('console files', () => {
       expect(res.status, path).toBe(404);
       expectErrorShape(res.json, 404);
     }
+  });
+});
+
+// The member count walks customers a page at a time through the store; both stores page the same way.
+describeStores('segment member counts', (store) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ store });
+  });
+  afterAll(() => server?.close());
+
+  it('pages customers in id order with their identifiers, per account, and counts stop at the cap', async () => {
+    const { account } = server;
+    for (let i = 0; i < 5; i++) {
+      expect((await postEvents(server, account.publicKey, [event({ email: `p${i}@x.io` })])).status).toBe(202);
+    }
+    const first = await server.store.customerPage(account.id, null, 2);
+    const rest = await server.store.customerPage(account.id, first.at(-1)!.customerId, 10);
+    const all = [...first, ...rest];
+    expect(first).toHaveLength(2);
+    expect(all).toHaveLength(5);
+    const ids = all.map((c) => Number(c.customerId));
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(all.flatMap((c) => c.identifiers.email ?? []).sort()).toEqual([
+      'p0@x.io',
+      'p1@x.io',
+      'p2@x.io',
+      'p3@x.io',
+      'p4@x.io',
+    ]);
+    const other = await createAccount(server.store);
+    expect(await server.store.customerPage(other.id, null, 10)).toEqual([]);
+
+    await server.store.putSegmentDefinition(account.id, 'emailable', {
+      name: 'emailable',
+      condition: { identifier: 'email' },
+    });
+    const capped = new MemberCounts(server.store, server.app.odpkit.segments, Date.now, 3);
+    let snapshot = await capped.snapshot(account.id);
+    for (let i = 0; i < 200 && (snapshot.running || snapshot.computed_at === null); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      snapshot = await capped.snapshot(account.id);
+    }
+    expect(snapshot).toMatchObject({ scanned: 3, complete: false, segments: { emailable: { members: 3 } } });
   });
 });

@@ -1,9 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import type { Store } from '../store/store.js';
 import { requireAccount } from './auth.js';
 import { sendError } from './errors.js';
 
 const WINDOWS = { hour: 60, day: 1_440 } as const;
+
+/** The receive time of the account's oldest stored event, from stores that keep track of it (retention); else null. */
+function oldestEventAt(store: Store, accountId: string): Promise<number | null> {
+  const withRetention = store as Store & { oldestEventAt?: (accountId: string) => Promise<number | null> };
+  return withRetention.oldestEventAt?.(accountId) ?? Promise.resolve(null);
+}
 
 /** This package's version: package.json sits one folder above dist/ (built) and two above src/http/ (tests). */
 function serverVersion(): string {
@@ -33,8 +40,11 @@ export async function overviewRoutes(app: FastifyInstance): Promise<void> {
       return sendError(reply, 400, { message: 'window must be hour or day' });
     }
     const accountId = request.account!.id;
-    const [stats, diagnostics] = await Promise.all([store.accountStats(accountId), store.diagnostics()]);
-    const oldest = (stats as { oldestEventAt?: number | null }).oldestEventAt;
+    const [stats, diagnostics, oldest] = await Promise.all([
+      store.accountStats(accountId),
+      store.diagnostics(),
+      oldestEventAt(store, accountId),
+    ]);
     return {
       customers: stats.customers,
       events: stats.events,
