@@ -364,3 +364,25 @@ describeStores('segment member counts', (store) => {
     expect(snapshot).toMatchObject({ scanned: 3, complete: false, segments: { emailable: { members: 3 } } });
   });
 });
+
+describe('live stream and the request timeout', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ limits: { requestTimeoutMs: 200, headersTimeoutMs: 200 } });
+  });
+  afterAll(() => server?.close());
+
+  it('keeps a stream open past the request timeout (that bounds receiving a request, not answering it)', async () => {
+    const live = await openLive(server, server.account.privateKey);
+    try {
+      expect(live.status).toBe(200);
+      // Several request timeouts, and the server's timeout checks, pass while the stream is open.
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect((await postEvents(server, server.account.publicKey, [event({ email: 'late@x.io' })])).status).toBe(202);
+      const accepted = await live.waitFor((m) => m.event === 'accepted');
+      expect(JSON.stringify(accepted.data)).toContain('late@x.io');
+    } finally {
+      live.close();
+    }
+  });
+});

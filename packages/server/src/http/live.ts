@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { LiveStream } from '../activity/live-hub.js';
+import { boundedStream } from '../activity/bounded-stream.js';
 import { requireAccount } from './auth.js';
 import { sendError } from './errors.js';
 
@@ -23,19 +23,7 @@ export async function liveRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/admin/v1/live', { onRequest: requireAccount('private') }, async (request, reply) => {
     const raw = reply.raw;
-    let queued: string[] = [];
-    let dropped = 0;
-    let blocked = false;
-    const stream: LiveStream = {
-      push(message) {
-        if (!blocked) {
-          blocked = !raw.write(message);
-          return;
-        }
-        if (queued.length < MAX_BUFFERED_MESSAGES) queued.push(message);
-        else dropped++;
-      },
-    };
+    const stream = boundedStream(raw, MAX_BUFFERED_MESSAGES);
     const leave = activity.live.open(request.account!.id, stream);
     if (leave === null) {
       return sendError(reply, 409, {
@@ -49,16 +37,6 @@ export async function liveRoutes(app: FastifyInstance): Promise<void> {
       'x-accel-buffering': 'no',
     });
     raw.write(`event: ready\ndata: {"max_buffered":${MAX_BUFFERED_MESSAGES}}\n\n`);
-    raw.on('drain', () => {
-      const backlog = queued;
-      queued = [];
-      blocked = false;
-      if (dropped > 0) {
-        backlog.push(`event: dropped\ndata: {"messages":${dropped}}\n\n`);
-        dropped = 0;
-      }
-      for (const message of backlog) stream.push(message);
-    });
     const keepalive = setInterval(() => stream.push(': keep-alive\n\n'), KEEPALIVE_MS);
     const end = () => {
       clearInterval(keepalive);
