@@ -10,6 +10,8 @@ interface Segment {
   description?: string;
   condition: unknown;
   updatedAt: number;
+  /** 'building' while the server fills a new definition's state from history. */
+  state?: 'ready' | 'building';
 }
 interface Counts {
   segments: Record<string, { members: number }>;
@@ -192,6 +194,7 @@ export function Segments({ api, params }: PageProps) {
                       {s.name}
                     </button>
                     {s.description && <div class="muted small">{s.description}</div>}
+                    {s.state === 'building' && <div class="muted small">building its state from history…</div>}
                   </td>
                   <td data-testid={`members-${s.name}`}>
                     {counts?.segments[s.name] === undefined
