@@ -4,11 +4,13 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
+import { ActivityFeed } from './activity/feed.js';
 import { DEFAULT_LIMITS, type Limits } from './config.js';
 import { graphqlRoutes } from './graphql/route.js';
 import { adminCustomerRoutes } from './http/admin.js';
 import { BodyError } from './http/body.js';
 import { registerBodyBudget } from './http/body-budget.js';
+import { consoleRoutes, tapRejectedEvents } from './http/console.js';
 import { registerCors } from './http/cors.js';
 import { registerEarlyAnswerClose } from './http/early-answer.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
@@ -72,14 +74,16 @@ export function createApp(options: AppOptions): FastifyInstance {
 
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
   const writeHealth = new WriteHealth(options.store, app.log);
+  const activity = new ActivityFeed(now);
   const committer = createGroupCommitter(options.store, {
     windowMs: options.commitWindowMs ?? 0,
     maxPendingEvents: limits.maxPendingEvents,
     maxGroupEvents: limits.maxGroupEvents,
-    onCommit: (outcomes) => {
+    onCommit: (outcomes, batches) => {
       writeHealth.recordSuccess();
       metrics.commits.inc();
       for (const o of outcomes) metrics.recordOutcome(o);
+      activity.committed(batches, outcomes);
     },
     onQueueDepth: (n) => metrics.pendingEvents.set(n),
   });
@@ -94,6 +98,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     now,
     operatorAccountId: options.operatorAccountId ?? null,
     writeHealth,
+    activity,
   });
   app.decorateRequest('account', null);
   app.decorateReply('rejectReason', null);
@@ -149,12 +154,14 @@ export function createApp(options: AppOptions): FastifyInstance {
   registerEarlyAnswerClose(app, Math.min(2_000, limits.requestTimeoutMs));
   registerBodyBudget(app, limits.maxInflightBodyBytes);
   registerCors(app);
+  tapRejectedEvents(app);
   app.register(eventsRoutes);
   app.register(graphqlRoutes);
   app.register(adminCustomerRoutes);
   app.register(adminSegmentRoutes);
   app.register(healthRoutes);
   app.register(metricsRoutes);
+  app.register(consoleRoutes);
   for (const plugin of options.plugins ?? []) app.register(plugin);
   return app;
 }

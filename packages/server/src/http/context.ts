@@ -1,3 +1,4 @@
+import type { ActivityFeed } from '../activity/feed.js';
 import type { Limits } from '../config.js';
 import type { GroupCommitter } from '../ingest/group-commit.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -20,6 +21,8 @@ export interface OdpkitContext {
   operatorAccountId: string | null;
   /** Whether the store can write, from the last commit or probe; /health answers from it. */
   writeHealth: WriteHealth;
+  /** Per-minute counters and live streams for the console (in memory, this node only). */
+  activity: ActivityFeed;
 }
 
 declare module 'fastify' {

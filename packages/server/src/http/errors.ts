@@ -11,6 +11,7 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
   408: 'Request Timeout',
   413: 'Payload Too Large',
   414: 'URI Too Long',
@@ -38,6 +39,7 @@ export type RejectReason =
   | 'unauthenticated'
   | 'not_found'
   | 'method_not_allowed'
+  | 'conflict'
   | 'too_large'
   | 'media_type'
   | 'overloaded'
@@ -48,6 +50,7 @@ const REASON_BY_STATUS: Record<number, RejectReason> = {
   401: 'unauthenticated',
   404: 'not_found',
   405: 'method_not_allowed',
+  409: 'conflict',
   408: 'timeout',
   413: 'too_large',
   414: 'too_large',

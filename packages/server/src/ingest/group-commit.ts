@@ -26,7 +26,8 @@ export interface GroupCommitOptions {
   maxPendingEvents: number;
   /** Events per transaction at most; a group this large is also committed without waiting out the window. */
   maxGroupEvents: number;
-  onCommit?: (outcomes: IngestOutcome[]) => void;
+  /** After COMMIT, before any request is answered: `outcomes[i]` is what `batches[i]` did. */
+  onCommit?: (outcomes: IngestOutcome[], batches: IngestBatch[]) => void;
   onQueueDepth?: (events: number) => void;
 }
 
@@ -80,8 +81,9 @@ export function createGroupCommitter(store: Store, options: GroupCommitOptions):
     depth();
     committing = (async () => {
       try {
-        const outcomes = await store.ingest(group.map((p) => p.batch));
-        options.onCommit?.(outcomes);
+        const batches = group.map((p) => p.batch);
+        const outcomes = await store.ingest(batches);
+        options.onCommit?.(outcomes, batches);
         group.forEach((p, i) => {
           p.resolve(outcomes[i] as IngestOutcome);
         });

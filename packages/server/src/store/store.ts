@@ -163,6 +163,11 @@ export interface Store extends SegmentStateSource {
     customerId: string,
     page: { limit: number; after: EventCursor | null },
   ): Promise<EventPage>;
+  /**
+   * Up to `limit` of the account's customers (not merged away) with an id after `after` (null: from the first), in id
+   * order: a cursor for walking all customers a page at a time (the console's member counts).
+   */
+  customerPage(accountId: string, after: string | null, limit: number): Promise<CustomerView[]>;
   accountStats(accountId: string): Promise<AccountStats>;
 
   listSegmentDefinitions(accountId: string): Promise<SegmentDefinitionRow[]>;

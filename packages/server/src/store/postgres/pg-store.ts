@@ -13,6 +13,7 @@ import {
   CUSTOMER_EVENT_PAGE_SQL,
   CUSTOMER_EVENTS_SQL,
   CUSTOMER_IDENTIFIERS_SQL,
+  CUSTOMER_PAGE_SQL,
   IDENTITY_OWNER_SQL,
 } from './queries.js';
 import { migrate } from './schema.js';
@@ -128,6 +129,24 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       if (account === null || customer === null) return 0;
       const { rows } = await pool.query<{ n: string }>(CUSTOMER_EVENT_COUNT_SQL, [account, customer, atMost ?? null]);
       return Number(rows[0]?.n ?? 0);
+    },
+
+    async customerPage(accountId, after, limit) {
+      const account = parseId(accountId);
+      const from = after === null ? '0' : parseId(after);
+      if (account === null || from === null) return [];
+      const { rows } = await pool.query<{ id: string; type: string | null; value: string | null }>(CUSTOMER_PAGE_SQL, [
+        account,
+        from,
+        limit,
+      ]);
+      const byCustomer = new Map<string, { type: string; value: string }[]>();
+      for (const r of rows) {
+        const ids = byCustomer.get(r.id) ?? [];
+        if (r.type !== null && r.value !== null) ids.push({ type: decodeText(r.type), value: decodeText(r.value) });
+        byCustomer.set(r.id, ids);
+      }
+      return [...byCustomer].map(([customerId, ids]) => ({ customerId, identifiers: identifiersRecord(ids) }));
     },
 
     async accountStats(accountId) {

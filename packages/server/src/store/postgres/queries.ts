@@ -46,5 +46,11 @@ export const IDENTITY_OWNER_SQL =
   'SELECT customer_id FROM identities WHERE account_id = $1 AND type = $2 AND value = $3';
 
 /** $1 customer. */
+/** A page of live customers in id order, each with its identifiers (one row per identifier). */
+export const CUSTOMER_PAGE_SQL = `SELECT c.id::text AS id, i.type, i.value
+  FROM (SELECT id FROM customers WHERE account_id = $1 AND merged_into IS NULL AND id > $2 ORDER BY id LIMIT $3) c
+  LEFT JOIN identities i ON i.customer_id = c.id
+  ORDER BY c.id, i.type, i.value`;
+
 export const CUSTOMER_IDENTIFIERS_SQL =
   'SELECT type, value FROM identities WHERE customer_id = $1 ORDER BY type, value';

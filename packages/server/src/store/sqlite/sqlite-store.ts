@@ -63,6 +63,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     eventPage: db.prepare(`SELECT id, type, action, identifiers, data, received_at FROM events
       WHERE account_id = ? AND customer_id = ? AND (received_at < ? OR (received_at = ? AND id < ?))
       ORDER BY received_at DESC, id DESC LIMIT ?`),
+    customerIds: db
+      .prepare('SELECT id FROM customers WHERE account_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?')
+      .pluck(),
     // LIMIT -1 is no limit; a bound stops the count there, so an admin view costs the same for any history.
     eventCount: db
       .prepare('SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE account_id = ? AND customer_id = ? LIMIT ?)')
@@ -133,6 +136,16 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       const customer = parseId(customerId);
       if (account === null || customer === null) return 0;
       return q.eventCount.get(account, customer, atMost ?? -1) as number;
+    },
+
+    async customerPage(accountId, after, limit) {
+      const account = parseId(accountId);
+      const from = after === null ? '0' : parseId(after);
+      if (account === null || from === null) return [];
+      return (q.customerIds.all(account, from, limit) as number[]).map((id) => ({
+        customerId: String(id),
+        identifiers: identifiersRecord(q.idsOf.all(id) as { type: string; value: string }[]),
+      }));
     },
 
     async accountStats(accountId) {
