@@ -95,7 +95,10 @@ async function seed(url, events, customers) {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const segments = [
     { name: 'buyers', condition: { event: { action: 'purchased' } } },
-    { name: 'big_spenders', condition: { event: { action: 'purchased', where: { price: { gte: 150 } } }, count: { gte: 2 } } },
+    {
+      name: 'big_spenders',
+      condition: { event: { action: 'purchased', where: { price: { gte: 150 } } }, count: { gte: 2 } },
+    },
     { name: 'recent_viewers', condition: { event: { action: 'viewed' }, within: '1d' } },
   ];
   const res = await fetch(`${url}/admin/v1/segments:apply`, {
@@ -112,8 +115,16 @@ const fmt = (ms) => `${ms.toFixed(0)} ms`;
 async function measure(url) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const results = { overview: [], customer: [], segments: [], overviewApi: [] };
   try {
@@ -138,7 +149,9 @@ async function measure(url) {
       results.segments.push(performance.now() - t);
       await context.close();
       t = performance.now();
-      const res = await fetch(`${url}/admin/v1/overview?window=day`, { headers: { authorization: `Bearer ${PRIVATE_KEY}` } });
+      const res = await fetch(`${url}/admin/v1/overview?window=day`, {
+        headers: { authorization: `Bearer ${PRIVATE_KEY}` },
+      });
       await res.arrayBuffer();
       results.overviewApi.push(performance.now() - t);
     }
@@ -169,7 +182,9 @@ async function main() {
     const seedStart = performance.now();
     await seed(server.url, opts.events, opts.customers);
     const seedSeconds = (performance.now() - seedStart) / 1000;
-    console.log(`console bench: ${opts.events} events over ${opts.customers} customers seeded in ${seedSeconds.toFixed(1)} s`);
+    console.log(
+      `console bench: ${opts.events} events over ${opts.customers} customers seeded in ${seedSeconds.toFixed(1)} s`,
+    );
     const r = await measure(server.url);
     const row = (name, xs) => `| ${name} | ${fmt(median(xs))} | ${fmt(Math.max(...xs))} |`;
     const command = `node bench/console/run.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
@@ -181,7 +196,10 @@ async function main() {
         '(nothing cached), signed in (the key already in the tab).',
       '',
       `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ${os.cpus().length} CPUs, Node ${process.version}, ` +
-        `load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (shared machine).`,
+        `load average at start ${os
+          .loadavg()
+          .map((x) => x.toFixed(2))
+          .join(' ')} (shared machine).`,
       `- Reproduce: \`npm run build && flock /tmp/odpkit-bench.lock ${command}\`.`,
       '',
       '| step | median | max |',
