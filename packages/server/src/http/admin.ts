@@ -62,7 +62,10 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/admin/v1/stats', async (request) => {
-    const s = await store.accountStats(request.account!.id);
+    const [s, oldest] = await Promise.all([
+      store.accountStats(request.account!.id),
+      store.oldestEventAt(request.account!.id),
+    ]);
     return {
       customers: s.customers,
       events: s.events,
@@ -70,6 +73,8 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
       duplicates: s.duplicates,
       merges: s.merges,
       refused_merges: s.refusedMerges,
+      // What retention has kept: the receive time of the oldest stored event (null when there is none).
+      oldest_event_at: oldest === null ? null : new Date(oldest).toISOString(),
     };
   });
 }
