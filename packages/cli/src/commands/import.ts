@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import { describeError, privateKeyOf } from '../admin-request.js';
 import { type Line, parseLine, readLines } from '../import-lines.js';
-import { describeProgress, type ProgressState, startProgress } from '../progress.js';
+import { type ProgressState, startProgress } from '../progress.js';
 import { UsageError } from '../usage-error.js';
 
 export interface ImportFlags {
@@ -144,7 +144,7 @@ export async function importEvents(file: string, flags: ImportFlags): Promise<nu
 
   const summary = [
     `imported ${file}: ${totals.stored} stored, ${totals.duplicates} already stored (duplicates), ${rejects.count} rejected`,
-    `in ${(progress.elapsedMs() / 1000).toFixed(1)} s (${describeProgress(state, progress.elapsedMs(), false)})`,
+    `in ${(progress.elapsedMs() / 1000).toFixed(1)} s (${Math.round((state.events * 1000) / Math.max(1, progress.elapsedMs()))} events/s)`,
   ];
   if (totals.derivedIds > 0) {
     summary.push(`${totals.derivedIds} lines had no data.idempotence_id: each got one derived from the line's text`);
