@@ -236,3 +236,18 @@ it('odpkit backup takes a consistent copy while events are being ingested', asyn
   expect(twice.code).toBe(1);
   expect(twice.stderr).toContain('exists already');
 });
+
+it('refuses bad lifecycle flags with exit 2, naming the flag', async () => {
+  const retention = await run(['serve', '--retention', '10 days', '--port', '0', '--db', ':memory:']);
+  expect(retention.code).toBe(2);
+  expect(retention.stderr).toContain('--retention');
+  const batch = await run(['import', 'x.ndjson', '--batch', '5000', '--private-key', 'k']);
+  expect(batch.code).toBe(2);
+  expect(batch.stderr).toContain('--batch');
+  const since = await run(['export', '--out', path.join(dir, 'x.ndjson'), '--since', 'yesterday', '--db', 'x.db']);
+  expect(since.code).toBe(2);
+  expect(since.stderr).toContain('--since');
+  const pgBackup = await run(['backup', '--db', 'postgres://u@127.0.0.1/db', '--out', path.join(dir, 'b.db')]);
+  expect(pgBackup.code).toBe(2);
+  expect(pgBackup.stderr).toContain('pg_dump');
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseDuration } from '../src/lifecycle/duration.js';
 import { adminGet, describeStores, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -165,5 +166,15 @@ describeStores('admin import and export', (store) => {
       .map((l) => JSON.parse(l));
     expect(some.map((e) => e.data.n)).toEqual(Array.from({ length: 500 }, (_, i) => total - 1000 + i));
     expect((await adminGet(server, server.account.privateKey, '/admin/v1/events/export?since=soon')).status).toBe(400);
+  });
+});
+
+describe('parseDuration', () => {
+  it('reads days, hours, minutes and seconds, and nothing else', () => {
+    expect(parseDuration('400d')).toBe(400 * DAY);
+    expect(parseDuration('12h')).toBe(12 * 3_600_000);
+    expect(parseDuration('30m')).toBe(1_800_000);
+    expect(parseDuration('90s')).toBe(90_000);
+    for (const bad of ['0d', '400', 'd', '1.5d', '-1d', '400 days', '']) expect(parseDuration(bad)).toBeNull();
   });
 });
