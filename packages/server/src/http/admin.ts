@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EventCursor } from '../store/store.js';
 import { requireAccount } from './auth.js';
 import { sendError } from './errors.js';
+import { identifierQuery, noCustomer } from './identifier-query.js';
 
 /** Events per page of the customer view: `?limit=` defaults to 50 and may be at most 500. */
 const DEFAULT_EVENTS = 50;
@@ -25,18 +26,14 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', requireAccount('private'));
 
   app.get('/admin/v1/customers', async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const key = query['key'];
-    const value = query['value'];
-    if (typeof key !== 'string' || key === '' || typeof value !== 'string') {
-      return sendError(reply, 400, { message: 'give ?key=<identifier type>&value=<identifier value>, once each' });
-    }
-    const paging = eventPaging(query);
+    const pair = identifierQuery(request, reply);
+    if (pair === null) return reply;
+    const { key, value } = pair;
+    const paging = eventPaging(request.query as Record<string, unknown>);
     if (typeof paging === 'string') return sendError(reply, 400, { message: paging });
     const accountId = request.account!.id;
     const customer = await store.lookupCustomer(accountId, key, value);
-    if (customer === null)
-      return sendError(reply, 404, { message: `no customer with ${key} = ${JSON.stringify(value)}` });
+    if (customer === null) return noCustomer(reply, key, value);
     const [eventCount, page, memberOf] = await Promise.all([
       store.customerEventCount(accountId, customer.customerId),
       store.customerEventPage(accountId, customer.customerId, paging),

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { requireAccount } from '../http/auth.js';
 import { sendError } from '../http/errors.js';
+import { identifierQuery, noCustomer } from '../http/identifier-query.js';
 import { OverloadedError } from '../ingest/group-commit.js';
 import { exportChunks, parseTime, WHOLE_HISTORY } from './export.js';
 import { prepareImport } from './import.js';
@@ -15,17 +16,12 @@ export async function lifecycleRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', requireAccount('private'));
 
   app.delete('/admin/v1/customers', async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const key = query['key'];
-    const value = query['value'];
-    if (typeof key !== 'string' || key === '' || typeof value !== 'string') {
-      return sendError(reply, 400, { message: 'give ?key=<identifier type>&value=<identifier value>, once each' });
-    }
+    const pair = identifierQuery(request, reply);
+    if (pair === null) return reply;
+    const { key, value } = pair;
     const accountId = request.account!.id;
     const deleted = await store.deleteCustomer(accountId, key, value);
-    if (deleted === null) {
-      return sendError(reply, 404, { message: `no customer with ${key} = ${JSON.stringify(value)}` });
-    }
+    if (deleted === null) return noCustomer(reply, key, value);
     const counts = {
       events: deleted.events,
       identifiers: deleted.identifiers,
