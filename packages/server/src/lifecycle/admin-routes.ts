@@ -12,7 +12,7 @@ import { prepareImport } from './import.js';
  * export of the account's events, import events with their original receive times.
  */
 export async function lifecycleRoutes(app: FastifyInstance): Promise<void> {
-  const { store, committer, limits, now } = app.odpkit;
+  const { store, committer, limits, now, metrics, writeHealth } = app.odpkit;
   app.addHook('onRequest', requireAccount('private'));
 
   app.delete('/admin/v1/customers', async (request, reply) => {
@@ -75,12 +75,17 @@ export async function lifecycleRoutes(app: FastifyInstance): Promise<void> {
         duplicates += o.duplicates;
       }
     } catch (err) {
+      // As /v3/events: transient, so 503 + Retry-After (the CLI waits and resends; the idempotence ids make that
+      // safe), and a failed commit makes /health unhealthy until a write succeeds.
       const overloaded = err instanceof OverloadedError;
-      if (!overloaded) request.log.error({ err }, 'import commit failed');
+      const reason = overloaded ? 'overloaded' : 'store_error';
+      metrics.rejected.inc({ reason });
+      if (!overloaded) writeHealth.recordFailure(err, request.log, 'import commit failed');
       reply.header('retry-after', String(limits.retryAfterSeconds));
-      return sendError(reply, 503, {
-        message: overloaded ? 'the server is overloaded; retry later' : 'the event store is unavailable; retry later',
-      });
+      const message = overloaded
+        ? 'the server is overloaded; retry later'
+        : 'the event store is unavailable; retry later';
+      return sendError(reply, 503, { message }, reason);
     }
     return { stored, duplicates, rejected };
   });
