@@ -46,7 +46,8 @@ describeStores('DELETE /admin/v1/customers', (store) => {
     const lines: string[] = [];
     server = await startTestServer({
       store,
-      logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } },
+      // At the most verbose level: no log line may carry the identifiers, the query string included.
+      logger: { level: 'trace', stream: { write: (line: string) => void lines.push(line) } },
     });
     const pub = server.account.publicKey;
     const first = event({ fs_user_id: 'u-del-1' }, {}, 'viewed');
