@@ -99,6 +99,32 @@ describeStores('DELETE /admin/v1/customers', (store) => {
     expect(all).not.toContain('u-del-1');
   });
 
+  it('takes a chain of merges with it (A into B, then B into C)', async () => {
+    server = await startTestServer({ store });
+    const pub = server.account.publicKey;
+    for (const batch of [
+      [event({ crm_id: 'c' })],
+      [event({ email: 'b@example.com' })],
+      [event({ fs_user_id: 'a' })],
+      [event({ fs_user_id: 'a', email: 'b@example.com' })],
+      [event({ email: 'b@example.com', crm_id: 'c' })],
+    ]) {
+      expect((await postEvents(server, pub, batch)).status).toBe(202);
+    }
+    expect(await stats(server)).toMatchObject({ customers: 1, events: 5, merges: 2 });
+    const res = await adminDelete(server, 'fs_user_id', 'a');
+    expect(res.json.deleted).toEqual({ events: 5, identifiers: 3, merged_customers: 2 });
+    expect(await stats(server)).toMatchObject({ customers: 0, events: 0 });
+    for (const [key, value] of [
+      ['crm_id', 'c'],
+      ['email', 'b@example.com'],
+    ] as const) {
+      expect((await graphqlCustomer(server, key, value)).errors[0].extensions.code).toBe(
+        'INVALID_IDENTIFIER_EXCEPTION',
+      );
+    }
+  });
+
   it('needs the private key and a key and value; another account cannot delete', async () => {
     server = await startTestServer({ store });
     await postEvents(server, server.account.publicKey, [event({ fs_user_id: 'mine' })]);
