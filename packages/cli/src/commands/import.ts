@@ -124,7 +124,7 @@ export async function importEvents(file: string, flags: ImportFlags): Promise<nu
         continue;
       }
       if (parsed.derivedId) totals.derivedIds++;
-      const size = line.text.length + 64;
+      const size = Buffer.byteLength(line.text) + 64; // + room for the idempotence id it may get
       if (batch.events.length >= flags.batch || batch.bytes + size > MAX_BATCH_BYTES) {
         // Reading and parsing the next batch overlaps the request in flight; the next request waits for it.
         await inFlight;
