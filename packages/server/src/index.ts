@@ -9,7 +9,7 @@ export { type ErrorDetail, sendError } from './http/errors.js';
 export { backupSqlite } from './lifecycle/backup.js';
 export { parseDuration } from './lifecycle/duration.js';
 export { type EventReader, openEventReader } from './lifecycle/event-reader.js';
-export { type ExportRange, exportChunks, parseTime, WHOLE_HISTORY } from './lifecycle/export.js';
+export { type EventSource, type ExportRange, exportChunks, parseTime, WHOLE_HISTORY } from './lifecycle/export.js';
 export { DEFAULT_DB, openStore, type RunningServer, type ServerOptions, startServer } from './server.js';
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres/pg-store.js';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';

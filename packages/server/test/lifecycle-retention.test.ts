@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { validateBatch } from '../src/ingest/validate.js';
 import { parseDuration } from '../src/lifecycle/duration.js';
+import { EXPORT_SCAN_WINDOW } from '../src/lifecycle/export.js';
 import { adminGet, describeStores, event, postEvents, request, startTestServer, type TestServer } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -140,6 +142,26 @@ describeStores('admin import and export', (store) => {
       Array.from({ length: 1001 }, () => event({ fs_user_id: 'x' })),
     );
     expect(tooMany.status).toBe(413);
+  });
+
+  it("finds an account's few events among many more of another account's, across id windows", async () => {
+    server = await startTestServer({ store, now: () => T0 });
+    const other = await server.store.createAccount({ publicKey: `p-${randomUUID()}`, privateKey: `k-${randomUUID()}` });
+    const prepared = (n: number, tag: string) => {
+      const checked = validateBatch(
+        Array.from({ length: n }, (_, i) => event({ fs_user_id: `${tag}${i % 5}` }, { tag })),
+      );
+      if (!checked.ok) throw new Error('invalid test events');
+      return checked.events;
+    };
+    const mine = server.account.id;
+    await server.store.ingest([{ accountId: mine, receivedAt: T0, events: prepared(3, 'first') }]);
+    await server.store.ingest([
+      { accountId: other.id, receivedAt: T0, events: prepared(2 * EXPORT_SCAN_WINDOW + 500, 'other') },
+    ]);
+    await server.store.ingest([{ accountId: mine, receivedAt: T0, events: prepared(4, 'last') }]);
+    const all = await exportAll(server);
+    expect(all.map((e) => e.data.tag)).toEqual(['first', 'first', 'first', 'last', 'last', 'last', 'last']);
   });
 
   it('streams more than one page in id order, and filters by since/until', async () => {

@@ -52,7 +52,7 @@ export async function exportEvents(flags: ExportFlags): Promise<number> {
   if (flags.db !== undefined) {
     const db = parseDb(flags.db);
     const reader = await openEventReader(db.kind === 'sqlite' ? db.path : db.url, privateKeyOf(flags));
-    source = Readable.from(exportChunks(reader.read, range));
+    source = Readable.from(exportChunks(reader, range));
     close = () => reader.close();
   } else {
     const key = privateKeyOf(flags);

@@ -4,6 +4,7 @@ import { requireAccount } from '../http/auth.js';
 import { sendError } from '../http/errors.js';
 import { identifierQuery, noCustomer } from '../http/identifier-query.js';
 import { OverloadedError } from '../ingest/group-commit.js';
+import type { ExportPage } from '../store/store.js';
 import { exportChunks, parseTime, WHOLE_HISTORY } from './export.js';
 import { prepareImport } from './import.js';
 
@@ -46,7 +47,11 @@ export async function lifecycleRoutes(app: FastifyInstance): Promise<void> {
       else range.untilMs = ms;
     }
     const accountId = request.account!.id;
-    const chunks = exportChunks((page) => store.exportEvents(accountId, page), range);
+    const source = {
+      lastEventId: () => store.lastEventId(),
+      read: (page: ExportPage) => store.exportEvents(accountId, page),
+    };
+    const chunks = exportChunks(source, range);
     // A stream with backpressure: the next page is read only when the client has taken the previous one.
     return reply
       .header('content-type', 'application/x-ndjson; charset=utf-8')

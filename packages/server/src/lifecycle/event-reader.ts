@@ -1,18 +1,17 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { parsePostgresUrl } from '../store/postgres/connection.js';
-import { exportEvents as exportPgEvents } from '../store/postgres/lifecycle.js';
+import { exportEvents as exportPgEvents, lastEventId as lastPgEventId } from '../store/postgres/lifecycle.js';
 import { createLifecycleReads } from '../store/sqlite/lifecycle-reads.js';
-import type { PageReader } from './export.js';
+import type { EventSource } from './export.js';
 
 /**
  * Reads an account's events straight from a database, read-only, for `odpkit export --db` (with or without a
  * server running on it): a SQLite file opened read-only (WAL lets it read while the server writes), or PostgreSQL in
  * read-only transactions. The account is the default one, or the one whose private key is given.
  */
-export interface EventReader {
+export interface EventReader extends EventSource {
   accountId: string;
-  read: PageReader;
   close(): Promise<void>;
 }
 
@@ -32,6 +31,7 @@ export async function openEventReader(db: string, privateKey?: string): Promise<
     const reads = createLifecycleReads(conn);
     return {
       accountId: String(row.id),
+      lastEventId: async () => reads.lastEventId(),
       read: async (page) => reads.exportEvents(row.id, page),
       close: async () => {
         conn.close();
@@ -60,7 +60,12 @@ async function openPgReader(url: string, privateKey: string | undefined): Promis
         : await pool.query<{ id: string }>(ACCOUNT_SQL('$1', ''), [privateKey]);
     const id = rows[0]?.id;
     if (id === undefined) throw new Error(noAccount(privateKey));
-    return { accountId: id, read: (page) => exportPgEvents(pool, id, page), close: () => pool.end() };
+    return {
+      accountId: id,
+      lastEventId: () => lastPgEventId(pool),
+      read: (page) => exportPgEvents(pool, id, page),
+      close: () => pool.end(),
+    };
   } catch (err) {
     await pool.end();
     throw err;

@@ -18,23 +18,41 @@ export interface ExportRange {
 
 export const WHOLE_HISTORY: ExportRange = { sinceMs: 0, untilMs: Number.MAX_SAFE_INTEGER };
 
-export type PageReader = (page: ExportPage) => Promise<ExportedEvent[]>;
+/** Where an export reads from: the store of a running server, or a database opened read-only. */
+export interface EventSource {
+  lastEventId(): Promise<number>;
+  read(page: ExportPage): Promise<ExportedEvent[]>;
+}
+
+/** Event ids one page examines at most, so a page costs the same whatever the account's share of the table. */
+export const EXPORT_SCAN_WINDOW = 10 * EXPORT_PAGE_SIZE;
 
 export function exportLine(e: ExportedEvent): string {
   return `{"type":${JSON.stringify(e.type)},"action":${JSON.stringify(e.action)},"identifiers":${e.identifiersJson},"data":${e.dataJson},"received_at":"${new Date(e.receivedAt).toISOString()}"}\n`;
 }
 
-/** The export as chunks of lines, one page each, read by keyset pagination on the event id. */
-export async function* exportChunks(read: PageReader, range: ExportRange): AsyncGenerator<string> {
+/**
+ * The export as chunks of lines, by keyset pagination on the event id: the events stored when the export began (up to
+ * the last id then), in windows of EXPORT_SCAN_WINDOW ids, each read as pages of at most EXPORT_PAGE_SIZE events.
+ */
+export async function* exportChunks(source: EventSource, range: ExportRange): AsyncGenerator<string> {
+  const last = await source.lastEventId();
   let afterId = 0;
-  for (;;) {
-    const rows = await read({ afterId, sinceMs: range.sinceMs, untilMs: range.untilMs, limit: EXPORT_PAGE_SIZE });
-    if (rows.length === 0) return;
-    let chunk = '';
-    for (const row of rows) chunk += exportLine(row);
-    yield chunk;
-    if (rows.length < EXPORT_PAGE_SIZE) return;
-    afterId = (rows[rows.length - 1] as ExportedEvent).id;
+  while (afterId < last) {
+    const throughId = Math.min(last, afterId + EXPORT_SCAN_WINDOW);
+    const rows = await source.read({
+      afterId,
+      throughId,
+      sinceMs: range.sinceMs,
+      untilMs: range.untilMs,
+      limit: EXPORT_PAGE_SIZE,
+    });
+    if (rows.length > 0) {
+      let chunk = '';
+      for (const row of rows) chunk += exportLine(row);
+      yield chunk;
+    }
+    afterId = rows.length === EXPORT_PAGE_SIZE ? (rows[rows.length - 1] as ExportedEvent).id : throughId;
   }
 }
 

@@ -164,9 +164,13 @@ export interface ExportedEvent {
   receivedAt: number;
 }
 
-/** A page of an account's events in id order: ids after `afterId`, received in [sinceMs, untilMs). */
+/**
+ * A page of an account's events in id order: ids in (afterId, throughId], received in [sinceMs, untilMs). The id
+ * range bounds what one page may examine whatever the planner does, even for an account with few events among many.
+ */
 export interface ExportPage {
   afterId: number;
+  throughId: number;
   sinceMs: number;
   untilMs: number;
   limit: number;
@@ -216,6 +220,8 @@ export interface Store extends SegmentStateSource {
   deleteCustomer(accountId: string, key: string, value: string): Promise<CustomerDeletion | null>;
   /** One page of the account's events in id order (keyset pagination: memory does not grow with the account). */
   exportEvents(accountId: string, page: ExportPage): Promise<ExportedEvent[]>;
+  /** The largest event id stored (any account), 0 when none: where an export started now ends. */
+  lastEventId(): Promise<number>;
   /** Deletes at most `limit` events (of any account) received before `cutoffMs`, in one short transaction. */
   deleteEventsBefore(cutoffMs: number, limit: number): Promise<number>;
   /** When the account's oldest stored event was received (ms), or null without events. */

@@ -124,11 +124,11 @@ export async function exportEvents(
     data: string;
     received_at: string;
   }>(
-    // "+ 0" keeps the planner off the (account_id, received_at) index, which would sort the whole account per page:
-    // the only plan left walks the primary key from the resume point, so each page costs the same.
+    // The bounded id range makes the primary key the cheap plan: without it, an account with few events among many
+    // was planned as a scan of the whole table (or of the account) and a sort, on every page.
     `SELECT id, type, action, identifiers, data, received_at FROM events
-     WHERE id > $2 AND account_id + 0 = $1 AND received_at + 0 >= $3 AND received_at + 0 < $4 ORDER BY id LIMIT $5`,
-    [account, p.afterId, p.sinceMs, p.untilMs, p.limit],
+     WHERE id > $2 AND id <= $3 AND account_id = $1 AND received_at >= $4 AND received_at < $5 ORDER BY id LIMIT $6`,
+    [account, p.afterId, p.throughId, p.sinceMs, p.untilMs, p.limit],
   );
   return rows.map((r) => ({
     id: Number(r.id),
@@ -147,4 +147,9 @@ export async function oldestEventAt(db: pg.Pool, account: string): Promise<numbe
   );
   const at = rows[0]?.at ?? null;
   return at === null ? null : Number(at);
+}
+
+export async function lastEventId(db: pg.Pool | pg.ClientBase): Promise<number> {
+  const { rows } = await db.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM events');
+  return Number(rows[0]?.id ?? 0);
 }

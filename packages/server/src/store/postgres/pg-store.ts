@@ -276,6 +276,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return account === null ? [] : lifecycle.exportEvents(pool, account, page);
     },
 
+    async lastEventId() {
+      return lifecycle.lastEventId(pool);
+    },
+
     async deleteEventsBefore(cutoffMs, limit) {
       return lifecycle.deleteEventsBefore(pool, cutoffMs, limit);
     },

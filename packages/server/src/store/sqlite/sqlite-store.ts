@@ -211,6 +211,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return account === null ? [] : lifecycle.exportEvents(Number(account), page);
     },
 
+    async lastEventId() {
+      return lifecycle.lastEventId();
+    },
+
     async deleteEventsBefore(cutoffMs, limit) {
       return writer.deleteEventsBefore(cutoffMs, limit);
     },
