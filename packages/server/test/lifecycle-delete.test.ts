@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import {
   adminGet,
@@ -123,6 +127,42 @@ describeStores('DELETE /admin/v1/customers', (store) => {
         'INVALID_IDENTIFIER_EXCEPTION',
       );
     }
+  });
+
+  it('deletes the segment state kept for the customer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'odpkit-segments-'));
+    const segmentsFile = join(dir, 'segments.json');
+    writeFileSync(
+      segmentsFile,
+      JSON.stringify([{ name: 'buyer', condition: { event: { action: 'purchased' }, count: { gte: 2 } } }]),
+    );
+    server = await startTestServer({ store, segmentsFile });
+    rmSync(dir, { recursive: true, force: true });
+    const s = server;
+    await postEvents(s, s.account.publicKey, [event({ fs_user_id: 'st' }), event({ fs_user_id: 'st' })]);
+    const before = await adminGet(s, s.account.privateKey, '/admin/v1/customers?key=fs_user_id&value=st');
+    expect(before.json.segments).toEqual(['buyer']);
+    const id = before.json.customer_id;
+    const stateRows = async () => {
+      if (s.schema !== null) {
+        return Number(
+          (await s.schema.query('SELECT count(*) AS n FROM segment_state WHERE customer_id = $1', [id]))[0]?.n,
+        );
+      }
+      const db = new Database(s.db, { readonly: true });
+      try {
+        return db.prepare('SELECT count(*) FROM segment_state WHERE customer_id = ?').pluck().get(Number(id)) as number;
+      } finally {
+        db.close();
+      }
+    };
+    expect(await stateRows()).toBe(1);
+    expect((await adminDelete(s, 'fs_user_id', 'st')).status).toBe(200);
+    expect(await stateRows()).toBe(0);
+    // One purchase after the deletion is a new customer with one purchase: not a buyer.
+    await postEvents(s, s.account.publicKey, [event({ fs_user_id: 'st' })]);
+    const after = await adminGet(s, s.account.privateKey, '/admin/v1/customers?key=fs_user_id&value=st');
+    expect(after.json.segments).toEqual([]);
   });
 
   it('needs the private key and a key and value; another account cannot delete', async () => {

@@ -72,6 +72,7 @@ export function deleteCustomer(
     ]);
     const ids = await client.query('DELETE FROM identities WHERE customer_id = $1', [customer]);
     await client.query('DELETE FROM customers WHERE id = ANY($1::bigint[])', [all]);
+    await client.query('DELETE FROM segment_state WHERE customer_id = ANY($1::bigint[])', [all]);
     await subtractCounters(client, account, { customers: 1, events: events.rowCount ?? 0, unattributed: 0 });
     return {
       customerId: customer,

@@ -4,6 +4,8 @@ import type { CustomerDeletion } from '../store.js';
 /**
  * The data-lifecycle writes of the SQLite store (deleting a customer, deleting old events), run on the writer
  * connection like every other write. Counters are adjusted in the same transaction, so /admin/v1/stats stays exact.
+ * Deleting a customer deletes its segment state too. Retention leaves segment state as it is: state is what the
+ * segments have counted so far, not history (see the README's retention section).
  */
 export interface LifecycleWrites {
   /** `type` and `value` are already normalised as at ingestion. */
@@ -23,6 +25,8 @@ export function createLifecycleWrites(db: Database.Database): LifecycleWrites {
     deleteCustomerRow: db.prepare('DELETE FROM customers WHERE id = ?'),
     deleteEvents: db.prepare('DELETE FROM events WHERE account_id = ? AND customer_id = ?'),
     deleteIdentities: db.prepare('DELETE FROM identities WHERE customer_id = ?'),
+    // Segment state is per customer; a merged customer's row went at the merge, deleting it again is harmless.
+    deleteState: db.prepare('DELETE FROM segment_state WHERE customer_id = ?'),
     accounts: db.prepare('SELECT id FROM accounts ORDER BY id').pluck(),
     oldEvents: db.prepare(
       'SELECT id, customer_id FROM events WHERE account_id = ? AND received_at < ? ORDER BY received_at LIMIT ?',
@@ -38,8 +42,10 @@ export function createLifecycleWrites(db: Database.Database): LifecycleWrites {
     const customer = q.owner.get(account, type, value) as number | undefined;
     if (customer === undefined) return null;
     const merged = q.mergedTree.all(customer) as number[];
-    for (const id of merged) q.deleteCustomerRow.run(id);
-    q.deleteCustomerRow.run(customer);
+    for (const id of [...merged, customer]) {
+      q.deleteCustomerRow.run(id);
+      q.deleteState.run(id);
+    }
     const events = q.deleteEvents.run(account, customer).changes;
     const identifiers = q.deleteIdentities.run(customer).changes;
     // Merged customers were already subtracted when they merged; only this one leaves the count now.
