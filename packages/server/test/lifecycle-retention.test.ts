@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateBatch } from '../src/ingest/validate.js';
 import { parseDuration } from '../src/lifecycle/duration.js';
@@ -62,6 +65,24 @@ describeStores('retention', (store) => {
     const st = await stats(server);
     expect(st).toMatchObject({ events: 5, customers: 2 }); // customers and their identifiers are state: they stay
     expect(st.oldest_event_at).toBe(new Date(T0 - DAY).toISOString());
+  });
+
+  it('leaves segment state as it is: what a segment counted stays counted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'odpkit-segments-'));
+    const segmentsFile = join(dir, 'segments.json');
+    writeFileSync(
+      segmentsFile,
+      JSON.stringify([{ name: 'buyer', condition: { event: { action: 'purchased' }, count: { gte: 2 } } }]),
+    );
+    server = await startTestServer({ store, now: () => T0, segmentsFile });
+    rmSync(dir, { recursive: true, force: true });
+    expect((await importEvents(server, aged('kept', 30, 2))).json.stored).toBe(2);
+    const q = '/admin/v1/customers?key=fs_user_id&value=kept';
+    expect((await adminGet(server, server.account.privateKey, q)).json.segments).toEqual(['buyer']);
+    expect(await server.store.deleteEventsBefore(T0 - 10 * DAY, 1000)).toBe(2);
+    const after = await adminGet(server, server.account.privateKey, q);
+    expect(after.json.event_count).toBe(0);
+    expect(after.json.segments).toEqual(['buyer']);
   });
 
   it('running in the background under ingestion, loses nothing younger than the limit', async () => {
