@@ -5,34 +5,38 @@
 //   node bench/lifecycle/run.mjs --events 5000   smoke run (prints only; add --write to write)
 //
 // Options: --events N (default 1,000,000) --load-seconds S (default 20) --write / --no-write
-// Build first: npm run build (the CLI and the server are measured as built, from packages/*/dist).
-// Run it alone on the machine: flock /tmp/odpkit-bench.lock node bench/lifecycle/run.mjs
+// Build first: npm run build (the CLI and the server are measured as built, from packages/*/dist). It takes the
+// benchmark lock itself (bench/lib/lock.mjs) and, at full size, refuses to start beside a test suite or benchmark.
 
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runUnderBenchLock } from '../lib/lock.mjs';
+import { writeSection } from '../lib/markdown.mjs';
+import { benchTmp, log, parseArgs, repoRoot } from '../lib/paths.mjs';
+import { forkReady, stopChild } from '../lib/processes.mjs';
+import { snapshotServer } from '../lib/server.mjs';
+import { quantileSorted } from '../lib/stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../..');
 const BIN = join(repoRoot, 'packages/cli/dist/bin.js');
-const benchmarksFile = join(repoRoot, 'BENCHMARKS.md');
-const START = '<!-- lifecycle:start -->';
-const END = '<!-- lifecycle:end -->';
 
-const argv = process.argv.slice(2);
-const option = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
+const { flag, option } = parseArgs();
 const EVENTS = Number(option('--events', 1_000_000));
-const LOAD_SECONDS = Number(option('--load-seconds', EVENTS >= 1_000_000 ? 20 : 3));
-const WRITE = argv.includes('--write') || (EVENTS >= 1_000_000 && !argv.includes('--no-write'));
+const FULL = EVENTS >= 1_000_000;
+runUnderBenchLock({ measurement: FULL });
+const LOAD_SECONDS = Number(option('--load-seconds', FULL ? 20 : 3));
+const WRITE = flag('--write') || (FULL && !flag('--no-write'));
 const DAY = 86_400_000;
 const NOW = Date.now();
 
-const tmp = join(repoRoot, 'bench', '.bench-tmp', `lifecycle-${process.pid}`);
+// The server as built now: a rebuild by someone else during the run does not change what is measured.
+const server = snapshotServer('lifecycle');
+const tmp = join(benchTmp, `lifecycle-${process.pid}`);
 mkdirSync(tmp, { recursive: true });
-const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 // ---------- helpers ----------
 
@@ -45,21 +49,15 @@ function peakRssMiB(pid) {
   }
 }
 
-async function startServer(db, extra = []) {
-  const child = fork(join(here, 'server-child.mjs'), ['--db', db, '--now-ms', String(NOW), ...extra], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = await new Promise((res, rej) => {
-    child.once('message', res);
-    child.once('exit', (code) => rej(new Error(`server exited ${code}`)));
-  });
-  return {
-    ...ready,
-    async close() {
-      child.send('close');
-      await new Promise((r) => child.once('exit', r));
+async function startServer(db, extra = {}) {
+  const { child, url, pid } = await forkReady(
+    join(here, 'server-child.mjs'),
+    [JSON.stringify({ db, nowMs: NOW, ...extra })],
+    {
+      execArgv: ['--no-deprecation'],
     },
-  };
+  );
+  return { url, pid, close: () => stopChild(child) };
 }
 
 /** Runs the CLI, sampling its peak RSS (VmHWM) until it exits. */
@@ -150,8 +148,12 @@ async function latency(url, seconds) {
   };
   await Promise.all(Array.from({ length: 10 }, sender));
   samples.sort((a, b) => a - b);
-  const q = (p) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))];
-  return { requests: samples.length, p50: q(0.5), p99: q(0.99), rps: samples.length / seconds };
+  return {
+    requests: samples.length,
+    p50: quantileSorted(samples, 0.5),
+    p99: quantileSorted(samples, 0.99),
+    rps: samples.length / seconds,
+  };
 }
 
 async function stats(url) {
@@ -205,7 +207,7 @@ try {
   const plain = await startServer(copies[0]);
   results.latencyPlain = await latency(plain.url, LOAD_SECONDS);
   await plain.close();
-  const ret = await startServer(copies[1], ['--retention-ms', String(400 * DAY)]);
+  const ret = await startServer(copies[1], { retentionMs: 400 * DAY });
   const before = (await stats(ret.url)).events;
   results.latencyRetention = await latency(ret.url, LOAD_SECONDS);
   const after = await stats(ret.url);
@@ -214,15 +216,11 @@ try {
   await ret.close();
 } finally {
   rmSync(tmp, { recursive: true, force: true });
+  rmSync(server.dir, { recursive: true, force: true });
 }
 
-let head = 'unknown';
-try {
-  head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot }).toString().trim();
-} catch {}
 const r = results;
-const section = `${START}
-## Data lifecycle: import, export, retention
+const section = `## Data lifecycle: import, export, retention
 
 ${fmt(EVENTS)} ODP events (identifiers \`fs_user_id\`, a third also \`email\`, from ${fmt(CUSTOMERS)} customers with a skew;
 about ${fmt(r.exportBytes / EVENTS)} bytes per exported line), SQLite, server and CLI built from the repository, each
@@ -231,8 +229,8 @@ server in its own process.
 - Run: ${new Date().toISOString()}; ${os.cpus().length} cores, Node ${process.version}, load average at start ${os
   .loadavg()
   .map((x) => x.toFixed(2))
-  .join(' ')} (shared machine: read the ratios). Repository commit ${head}.
-- Reproduce: \`npm run build && flock /tmp/odpkit-bench.lock node bench/lifecycle/run.mjs${EVENTS === 1_000_000 ? '' : ` --events ${EVENTS}`}\`
+  .join(' ')} (shared machine: read the ratios). Server: ${server.commit}.
+- Reproduce: \`npm run build && node bench/lifecycle/run.mjs${EVENTS === 1_000_000 ? '' : ` --events ${EVENTS}`}\`
 
 | what | rate (events/s) | peak RSS (MiB) | note |
 |---|---|---|---|
@@ -248,16 +246,7 @@ transactions of 1,000; oldest kept after: ${r.retentionOldest}):
 | | requests/s | p50 ms | p99 ms |
 |---|---|---|---|
 | no retention | ${fmt(r.latencyPlain.rps)} | ${fmt(r.latencyPlain.p50, 1)} | ${fmt(r.latencyPlain.p99, 1)} |
-| retention running | ${fmt(r.latencyRetention.rps)} | ${fmt(r.latencyRetention.p50, 1)} | ${fmt(r.latencyRetention.p99, 1)} |
-${END}`;
+| retention running | ${fmt(r.latencyRetention.rps)} | ${fmt(r.latencyRetention.p50, 1)} | ${fmt(r.latencyRetention.p99, 1)} |`;
 
 console.log(section);
-if (WRITE) {
-  const current = existsSync(benchmarksFile) ? readFileSync(benchmarksFile, 'utf8') : '# Benchmarks\n';
-  const next =
-    current.includes(START) && current.includes(END)
-      ? current.slice(0, current.indexOf(START)) + section + current.slice(current.indexOf(END) + END.length)
-      : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(benchmarksFile, next);
-  log(`wrote ${benchmarksFile}`);
-}
+if (WRITE) log(`wrote ${writeSection('lifecycle', section)}`);
