@@ -67,6 +67,14 @@ const BENCHMARKS = [
     time: 'about 12 min',
     what: 'ingestion on one and two nodes and segment queries on PostgreSQL, beside SQLite',
   },
+  {
+    name: 'lifecycle',
+    script: 'bench/lifecycle/run.mjs',
+    full: [],
+    smoke: ['--events', '3000', '--load-seconds', '2', '--no-write'],
+    time: 'about 15 min (estimated: generating and sending 1M events three times, 40 s of latency load)',
+    what: 'odpkit import of 1M events against plain ingestion, export rate and peak memory, ingestion p99 with retention running',
+  },
 ];
 
 /** Waits (polling every 20 s) until no test suite or other benchmark runs, or refuses at once without `wait`. */

@@ -31,7 +31,7 @@ export function reportFailure(res: { message: string }): number {
   return 1;
 }
 
-function describeError(text: string): string {
+export function describeError(text: string): string {
   try {
     const body = JSON.parse(text) as { title?: string; detail?: unknown };
     const detail = body.detail as { message?: unknown; errors?: unknown } | string | undefined;

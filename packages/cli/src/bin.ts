@@ -1,10 +1,14 @@
 import { Command, type CommanderError } from 'commander';
+import { backup } from './commands/backup.js';
 import { customer } from './commands/customer.js';
+import { deleteCustomer } from './commands/customers.js';
+import { exportEvents } from './commands/export.js';
+import { importEvents } from './commands/import.js';
 import { applySegments, checkSegments, listSegments } from './commands/segments.js';
 import { send } from './commands/send.js';
 import { serve } from './commands/serve.js';
 import { defaults } from './env.js';
-import { LOG_LEVELS, parseServerUrl, parseTimeout } from './flags.js';
+import { LOG_LEVELS, parseBatchSize, parseServerUrl, parseTimeout } from './flags.js';
 import { EXIT, UsageError } from './usage-error.js';
 import { cliVersion } from './version.js';
 
@@ -42,6 +46,7 @@ program
     defaults.logLevel(),
   )
   .option('--quiet', 'no request logs or progress notes (log level warn at most); warnings and errors still show')
+  .option('--retention <age>', 'delete events older than this in the background, e.g. 400d, 12h (default: keep all)')
   .action((flags) => serve(flags));
 
 program
@@ -73,6 +78,56 @@ program
   .option('--json', 'print the raw JSON')
   .action(async (pair: string, flags) => {
     process.exitCode = await customer(pair, client(flags));
+  });
+
+const customers = program.command('customers').description("customers' data: delete");
+
+customers
+  .command('delete')
+  .description('delete the customer holding an identifier, with all its events and identifiers')
+  .argument('<key=value>', 'an identifier, e.g. email=a@example.com')
+  .option('--host <url>', 'server URL (env ODPKIT_URL)', defaults.url())
+  .option('--private-key <key>', 'private key (env ODPKIT_PRIVATE_KEY)')
+  .option('--json', 'print the raw JSON answer')
+  .action(async (pair: string, flags) => {
+    process.exitCode = await deleteCustomer(pair, client(flags));
+  });
+
+program
+  .command('export')
+  .description('write every event of the account to an NDJSON file (gzip if it ends in .gz), from a server or --db')
+  .requiredOption('--out <file>', 'the file to write, e.g. events.ndjson or events.ndjson.gz')
+  .option('--since <time>', 'only events received at or after this ISO 8601 time (or ms since the epoch)')
+  .option('--until <time>', 'only events received before this time')
+  .option('--db <path|url>', 'read this SQLite file or postgres:// URL directly, read-only, instead of a server')
+  .option('--host <url>', 'server URL (env ODPKIT_URL)', defaults.url())
+  .option(
+    '--private-key <key>',
+    'private key (env ODPKIT_PRIVATE_KEY); with --db, picks the account (default: the default one)',
+  )
+  .action(async (flags) => {
+    process.exitCode = await exportEvents(flags.db === undefined ? client(flags) : { ...flags, url: '' });
+  });
+
+program
+  .command('import')
+  .description("send an export (or any NDJSON of ODP events) through the server's ingestion, keeping receive times")
+  .argument('<file>', 'events.ndjson or events.ndjson.gz')
+  .option('--host <url>', 'server URL (env ODPKIT_URL)', defaults.url())
+  .option('--private-key <key>', 'private key (env ODPKIT_PRIVATE_KEY)')
+  .option('--rejects <file>', 'where rejected lines and reasons go (default: <file>.rejects.ndjson)')
+  .option('--batch <n>', 'events per request, 1-1000', '1000')
+  .action(async (file: string, flags) => {
+    process.exitCode = await importEvents(file, { ...client(flags), batch: parseBatchSize(flags.batch) });
+  });
+
+program
+  .command('backup')
+  .description('a consistent copy of a SQLite database, also while the server runs (PostgreSQL: use pg_dump)')
+  .option('--db <path>', 'the SQLite file (env ODPKIT_DB)', defaults.db())
+  .requiredOption('--out <file>', 'the copy to write (must not exist)')
+  .action(async (flags) => {
+    process.exitCode = await backup(flags);
   });
 
 const segments = program.command('segments').description('segment definitions and qualification');

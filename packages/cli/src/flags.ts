@@ -69,3 +69,10 @@ export function parseLogLevel(raw: string): LogLevel {
   if (level === undefined) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${raw}")`);
   return level;
 }
+
+/** Events per import request: the server takes at most 1,000. */
+export function parseBatchSize(raw: string): number {
+  const n = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= 1000)) throw new UsageError(`--batch must be an integer from 1 to 1000 (got "${raw}")`);
+  return n;
+}

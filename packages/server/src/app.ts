@@ -21,6 +21,7 @@ import { parseJsonBytes } from './http/json.js';
 import { metricsRoutes } from './http/metrics.js';
 import { WriteHealth } from './http/write-health.js';
 import { createGroupCommitter } from './ingest/group-commit.js';
+import { lifecycleRoutes } from './lifecycle/admin-routes.js';
 import { createMetrics } from './metrics/metrics.js';
 import { adminSegmentRoutes } from './segments/admin-route.js';
 import { SegmentService } from './segments/service.js';
@@ -161,6 +162,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.register(adminSegmentRoutes);
   app.register(healthRoutes);
   app.register(metricsRoutes);
+  app.register(lifecycleRoutes);
   app.register(consoleRoutes);
   for (const plugin of options.plugins ?? []) app.register(plugin);
   return app;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ensureDefaultAccount } from './accounts/accounts.js';
 import { type AppOptions, createApp } from './app.js';
+import { type Retention, startRetention } from './lifecycle/retention.js';
 import { openPostgresStore } from './store/postgres/pg-store.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Account, Store } from './store/store.js';
@@ -22,6 +23,8 @@ export interface ServerOptions extends Omit<AppOptions, 'store' | 'operatorAccou
   /** SQLite page cache in MiB. */
   cacheMiB?: number;
   plugins?: FastifyPluginAsync[];
+  /** Delete events older than `maxAgeMs` in the background (see lifecycle/retention.ts); off when omitted. */
+  retention?: { maxAgeMs: number; intervalMs?: number; batchSize?: number };
 }
 
 export interface RunningServer {
@@ -81,6 +84,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const host = options.host ?? '127.0.0.1';
     const urlHost = host.includes(':') ? `[${host}]` : host;
     const running: FastifyInstance = app;
+    const retention = options.retention === undefined ? null : retain(running, store, options);
     let closing: Promise<void> | null = null;
     return {
       url: `http://${urlHost}:${port}`,
@@ -89,6 +93,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       store,
       close() {
         closing ??= (async () => {
+          await retention?.stop();
           await running.close();
           await store.close();
         })();
@@ -100,6 +105,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await store.close();
     throw err;
   }
+}
+
+function retain(app: FastifyInstance, store: Store, options: ServerOptions): Retention {
+  const r = options.retention as NonNullable<ServerOptions['retention']>;
+  return startRetention(store, {
+    ...r,
+    now: options.now ?? Date.now,
+    onPass: (deleted, cutoff) => {
+      if (deleted > 0) app.log.info({ deleted, before: new Date(cutoff).toISOString() }, 'retention deleted events');
+    },
+    onError: (err) => app.log.error({ err }, 'retention pass failed; retrying at the next interval'),
+  });
 }
 
 async function applySegmentsFile(app: FastifyInstance, accountId: string, file: string): Promise<void> {

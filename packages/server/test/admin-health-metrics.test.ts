@@ -107,6 +107,7 @@ describeStores('admin, health and metrics', (store) => {
         duplicates: 0,
         merges: 0,
         refused_merges: 0,
+        oldest_event_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
     });
   });

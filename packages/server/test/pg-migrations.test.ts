@@ -51,7 +51,11 @@ describePg('PostgreSQL migrations', () => {
         `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events' ORDER BY indexname`,
         [name],
       );
-      expect(indexes.rows.map((r) => r.indexname)).toEqual(['events_by_customer', 'events_pkey']);
+      expect(indexes.rows.map((r) => r.indexname)).toEqual([
+        'events_by_customer',
+        'events_by_received_at',
+        'events_pkey',
+      ]);
 
       // A restart finds nothing to do, and every node can write and read through the shared schema.
       stores.push(await openStore(urlWithSchema(name)));

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { startServer } from '@odpkit/server';
+import { parseDuration, startServer } from '@odpkit/server';
 import { defaults } from '../env.js';
 import { type LogLevel, parseDb, parseListenHost, parseLogLevel, parsePort } from '../flags.js';
 import { heldStream } from '../held-stream.js';
+import { UsageError } from '../usage-error.js';
 
 export interface ServeFlags {
   host: string;
@@ -14,6 +15,7 @@ export interface ServeFlags {
   segments?: string;
   logLevel: string;
   quiet?: boolean;
+  retention?: string;
 }
 
 /**
@@ -30,6 +32,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (db.kind === 'sqlite' && db.path !== ':memory:') {
     mkdirSync(path.dirname(path.resolve(db.path)), { recursive: true });
   }
+  const maxAgeMs = flags.retention === undefined ? undefined : parseDuration(flags.retention);
+  if (maxAgeMs === null) {
+    throw new UsageError(
+      `--retention must be a number of days, hours, minutes or seconds such as 400d or 12h (got "${flags.retention}")`,
+    );
+  }
   const logs = heldStream(process.stderr);
   const server = await startServer({
     host,
@@ -39,6 +47,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     privateKey: flags.privateKey ?? defaults.privateKey(),
     segmentsFile: flags.segments,
     logger: { level, stream: logs },
+    ...(maxAgeMs !== undefined ? { retention: { maxAgeMs } } : {}),
   }).catch((err: unknown) => {
     // A start that fails is reported once by the caller; what the server logged on the way belongs before it.
     logs.release();

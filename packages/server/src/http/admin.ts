@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EventCursor } from '../store/store.js';
 import { requireAccount } from './auth.js';
 import { sendError } from './errors.js';
+import { identifierQuery, noCustomer } from './identifier-query.js';
 
 /** Events per page of the customer view: `?limit=` defaults to 50 and may be at most 500. */
 const DEFAULT_EVENTS = 50;
@@ -27,18 +28,14 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', requireAccount('private'));
 
   app.get('/admin/v1/customers', async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const key = query['key'];
-    const value = query['value'];
-    if (typeof key !== 'string' || key === '' || typeof value !== 'string') {
-      return sendError(reply, 400, { message: 'give ?key=<identifier type>&value=<identifier value>, once each' });
-    }
-    const paging = eventPaging(query);
+    const pair = identifierQuery(request, reply);
+    if (pair === null) return reply;
+    const { key, value } = pair;
+    const paging = eventPaging(request.query as Record<string, unknown>);
     if (typeof paging === 'string') return sendError(reply, 400, { message: paging });
     const accountId = request.account!.id;
     const customer = await store.lookupCustomer(accountId, key, value);
-    if (customer === null)
-      return sendError(reply, 404, { message: `no customer with ${key} = ${JSON.stringify(value)}` });
+    if (customer === null) return noCustomer(reply, key, value);
     const [eventCount, page, memberOf] = await Promise.all([
       // Counted up to one past the cap: the view costs the same whatever the customer's history.
       store.customerEventCount(accountId, customer.customerId, EVENT_COUNT_CAP + 1),
@@ -67,7 +64,10 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/admin/v1/stats', async (request) => {
-    const s = await store.accountStats(request.account!.id);
+    const [s, oldest] = await Promise.all([
+      store.accountStats(request.account!.id),
+      store.oldestEventAt(request.account!.id),
+    ]);
     return {
       customers: s.customers,
       events: s.events,
@@ -75,6 +75,8 @@ export async function adminCustomerRoutes(app: FastifyInstance): Promise<void> {
       duplicates: s.duplicates,
       merges: s.merges,
       refused_merges: s.refusedMerges,
+      // What retention has kept: the receive time of the oldest stored event (null when there is none).
+      oldest_event_at: oldest === null ? null : new Date(oldest).toISOString(),
     };
   });
 }

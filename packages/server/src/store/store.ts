@@ -144,6 +144,38 @@ export interface StoreDiagnostics {
   settings: Record<string, string | number>;
 }
 
+/** What deleting one customer removed: counts only, never the personal values (they are gone). */
+export interface CustomerDeletion {
+  customerId: string;
+  events: number;
+  identifiers: number;
+  /** Earlier customers merged into this one, whose records went with it. */
+  mergedCustomers: number;
+}
+
+/** One stored event as the export streams it; `id` orders events and is the export's resume point. */
+export interface ExportedEvent {
+  id: number;
+  type: string;
+  action: string;
+  /** The identifiers and data as received, JSON text. */
+  identifiersJson: string;
+  dataJson: string;
+  receivedAt: number;
+}
+
+/**
+ * A page of an account's events in id order: ids in (afterId, throughId], received in [sinceMs, untilMs). The id
+ * range bounds what one page may examine whatever the planner does, even for an account with few events among many.
+ */
+export interface ExportPage {
+  afterId: number;
+  throughId: number;
+  sinceMs: number;
+  untilMs: number;
+  limit: number;
+}
+
 export interface Store extends SegmentStateSource {
   /** Writes every batch in ONE transaction (group commit); resolves only after COMMIT. One outcome per batch. */
   ingest(batches: IngestBatch[]): Promise<IngestOutcome[]>;
@@ -186,6 +218,20 @@ export interface Store extends SegmentStateSource {
     given: { publicKey?: string; privateKey?: string },
     fresh: { publicKey: string; privateKey: string },
   ): Promise<Account>;
+
+  /**
+   * Deletes the customer owning (key, value) with its events, identifiers and the customers merged into it, in one
+   * transaction; null when no customer owns it. Dedup entries stay, so a retried old event stays a duplicate.
+   */
+  deleteCustomer(accountId: string, key: string, value: string): Promise<CustomerDeletion | null>;
+  /** One page of the account's events in id order (keyset pagination: memory does not grow with the account). */
+  exportEvents(accountId: string, page: ExportPage): Promise<ExportedEvent[]>;
+  /** The largest event id stored (any account), 0 when none: where an export started now ends. */
+  lastEventId(): Promise<number>;
+  /** Deletes at most `limit` events (of any account) received before `cutoffMs`, in one short transaction. */
+  deleteEventsBefore(cutoffMs: number, limit: number): Promise<number>;
+  /** When the account's oldest stored event was received (ms), or null without events. */
+  oldestEventAt(accountId: string): Promise<number | null>;
 
   /** Exercises the write path (a write and a read in a transaction); throws when the store cannot write. */
   healthCheck(): Promise<void>;

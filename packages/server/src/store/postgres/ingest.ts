@@ -24,7 +24,7 @@ import { dedupKey, encodeText, wellFormed } from './text.js';
  *   4. write the snapshot's changes, the events and the counters.
  */
 
-const COUNTER_SHARDS = 64;
+export const COUNTER_SHARDS = 64;
 
 /** Identities as the database compares them (see text.ts), once each. */
 function canonicalIdentities(identities: Identity[]): Identity[] {

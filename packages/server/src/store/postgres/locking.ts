@@ -88,6 +88,11 @@ export async function lockIdentities(client: pg.ClientBase, ids: readonly Identi
   const locked = new Set<number>();
   let owners = unowned.length > 0 ? await readOwners(client, ids) : first;
   for (let round = 0; round < MAX_OWNER_ROUNDS; round++) {
+    // An identity owned at the first read and unowned now was deleted with its customer (data deletion) after that
+    // read; it holds no creation lock, so start again: the next attempt sees it unowned and locks it as new.
+    if (owners.some((o, i) => o === null && first[i] !== null)) {
+      throw new RetryableConflict('an identity was deleted while being locked');
+    }
     const need = [...new Set(owners.filter((o): o is number => o !== null && !locked.has(o)))].sort((a, b) => a - b);
     if (need.length === 0) return owners;
     await client.query('SELECT id FROM customers WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [need]);

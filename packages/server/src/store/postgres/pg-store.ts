@@ -8,6 +8,7 @@ import { eventPage, eventPageQuery, lazyStoredEvent } from '../stored-event.js';
 import { type AnalyzeOptions, createAnalyzer } from './analyze.js';
 import { createPool, inTransaction, parsePostgresUrl } from './connection.js';
 import { ingestGroup } from './ingest.js';
+import * as lifecycle from './lifecycle.js';
 import {
   CUSTOMER_EVENT_COUNT_SQL,
   CUSTOMER_EVENT_PAGE_SQL,
@@ -282,6 +283,29 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         }
         return { id: String(plan.id), ...plan.keys };
       });
+    },
+
+    async deleteCustomer(accountId, key, value) {
+      const account = parseId(accountId);
+      return account === null ? null : lifecycle.deleteCustomer(pool, account, key, value);
+    },
+
+    async exportEvents(accountId, page) {
+      const account = parseId(accountId);
+      return account === null ? [] : lifecycle.exportEvents(pool, account, page);
+    },
+
+    async lastEventId() {
+      return lifecycle.lastEventId(pool);
+    },
+
+    async deleteEventsBefore(cutoffMs, limit) {
+      return lifecycle.deleteEventsBefore(pool, cutoffMs, limit);
+    },
+
+    async oldestEventAt(accountId) {
+      const account = parseId(accountId);
+      return account === null ? null : lifecycle.oldestEventAt(pool, account);
     },
 
     async healthCheck() {

@@ -114,6 +114,12 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
   },
   // Segment state kept at ingestion (segment-state.ts).
   { version: 3, sql: SEGMENT_STATE_MIGRATION },
+  {
+    // Retention deletes an account's oldest events first and /admin/v1/stats shows the oldest one kept; deleting a
+    // customer finds the customers merged into it through customers_merged_into.
+    version: 4,
+    sql: 'CREATE INDEX IF NOT EXISTS events_by_received_at ON events (account_id, received_at);',
+  },
 ];
 
 /** An arbitrary constant: the advisory lock key that serialises migrations of one database. */

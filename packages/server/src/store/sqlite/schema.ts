@@ -53,6 +53,8 @@ export function migrate(db: Database.Database): void {
       created_at INTEGER NOT NULL,
       merged_into INTEGER
     );
+    -- Deleting a customer also deletes the customers merged into it (rare rows: a partial index).
+    CREATE INDEX IF NOT EXISTS customers_merged_into ON customers (merged_into) WHERE merged_into IS NOT NULL;
     CREATE TABLE IF NOT EXISTS identities (
       account_id INTEGER NOT NULL,
       type TEXT NOT NULL,
@@ -72,6 +74,8 @@ export function migrate(db: Database.Database): void {
       data TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS events_by_customer ON events (account_id, customer_id, received_at);
+    -- Retention deletes an account's oldest events first, and /admin/v1/stats shows the oldest one kept.
+    CREATE INDEX IF NOT EXISTS events_by_received_at ON events (account_id, received_at);
     CREATE TABLE IF NOT EXISTS dedup (
       account_id INTEGER NOT NULL,
       key BLOB NOT NULL,

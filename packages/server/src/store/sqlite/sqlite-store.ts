@@ -7,6 +7,7 @@ import { identifiersRecord, lookupIdentity } from '../shared/identifiers.js';
 import { parseId } from '../shared/ids.js';
 import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
 import { eventPage, eventPageQuery, lazyStoredEvent } from '../stored-event.js';
+import { createLifecycleReads } from './lifecycle-reads.js';
 import { applyPragmas, migrate } from './schema.js';
 import { createStateReads, migrateSegmentState } from './segment-state.js';
 import { inProcessWriter, startWriterThread } from './writer.js';
@@ -78,6 +79,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   };
 
   const stateReads = createStateReads(db);
+  const lifecycle = createLifecycleReads(db);
 
   function findCustomer(account: string, key: string, value: string): number | null {
     const identity = lookupIdentity(key, value);
@@ -211,6 +213,31 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 
     async ensureDefaultAccount(given, fresh) {
       return toAccount(await writer.ensureDefaultAccount(given, fresh, now()));
+    },
+
+    async deleteCustomer(accountId, key, value) {
+      const account = parseId(accountId);
+      const identity = lookupIdentity(key, value);
+      if (account === null || identity === null) return null;
+      return writer.deleteCustomer(Number(account), identity.type, identity.value);
+    },
+
+    async exportEvents(accountId, page) {
+      const account = parseId(accountId);
+      return account === null ? [] : lifecycle.exportEvents(Number(account), page);
+    },
+
+    async lastEventId() {
+      return lifecycle.lastEventId();
+    },
+
+    async deleteEventsBefore(cutoffMs, limit) {
+      return writer.deleteEventsBefore(cutoffMs, limit);
+    },
+
+    async oldestEventAt(accountId) {
+      const account = parseId(accountId);
+      return account === null ? null : lifecycle.oldestEventAt(Number(account));
     },
 
     async healthCheck() {

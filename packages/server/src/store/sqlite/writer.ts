@@ -24,6 +24,8 @@ export function inProcessWriter(db: Database.Database): Writer {
     linkSegmentLeaves: async (...a) => w.linkSegmentLeaves(...a),
     buildSegmentState: async (...a) => w.buildSegmentState(...a),
     healthCheck: async (...a) => w.healthCheck(...a),
+    deleteCustomer: async (...a) => w.deleteCustomer(...a),
+    deleteEventsBefore: async (...a) => w.deleteEventsBefore(...a),
     settings: async (...a) => w.settings(...a),
     close: async () => {},
   };
@@ -90,6 +92,8 @@ export function startWriterThread(data: WriterData): Writer {
     linkSegmentLeaves: (...a) => call('linkSegmentLeaves', a),
     buildSegmentState: (...a) => call('buildSegmentState', a),
     healthCheck: (...a) => call('healthCheck', a),
+    deleteCustomer: (...a) => call('deleteCustomer', a),
+    deleteEventsBefore: (...a) => call('deleteEventsBefore', a),
     settings: (...a) => call('settings', a),
     close() {
       closing ??= (async () => {

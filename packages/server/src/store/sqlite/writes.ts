@@ -9,6 +9,7 @@ import { counterDeltas } from '../shared/counters.js';
 import { checkHealthRow } from '../shared/health.js';
 import { countStored, emptyOutcome, type IngestBatch, type IngestOutcome } from '../store.js';
 import { dedupKey } from './dedup-key.js';
+import { createLifecycleWrites, type LifecycleWrites } from './lifecycle-writes.js';
 import { createStateWrites } from './segment-state.js';
 
 /**
@@ -18,7 +19,7 @@ import { createStateWrites } from './segment-state.js';
  * function never has to cross a thread boundary.
  */
 
-export interface Writes {
+export interface Writes extends LifecycleWrites {
   ingest(batches: IngestBatch[]): IngestOutcome[];
   createAccount(publicKey: string, privateKey: string, at: number): AccountRow;
   /** Returns the default account after applying the given keys: the stored row, or the one just created. */
@@ -228,7 +229,11 @@ export function createWrites(db: Database.Database, file: string | null): Writes
     return value;
   }
 
+  const lifecycle = createLifecycleWrites(db);
+
   return {
+    deleteCustomer: (account, type, value) => committed(() => lifecycle.deleteCustomer(account, type, value)),
+    deleteEventsBefore: (cutoffMs, limit) => committed(() => lifecycle.deleteEventsBefore(cutoffMs, limit)),
     // BEGIN IMMEDIATE: take the write lock up front, so another process on the same file cannot deadlock an upgrade.
     ingest: (batches) => {
       try {
