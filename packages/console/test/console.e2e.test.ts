@@ -139,17 +139,7 @@ describe.skipIf(skipBrowser)('console in Chromium', () => {
     await shoot('customer');
   });
 
-  it('deletes the customer after confirmation, and GraphQL no longer knows it', async (context) => {
-    const probe = await fetch(`${server.url}/admin/v1/customers?key=email&value=nobody@example.com`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${PRIVATE_KEY}` },
-    });
-    // 405: the path answers GET only; the customer delete endpoint is not in this server yet.
-    const noRoute = probe.status === 405;
-    if (noRoute) {
-      console.warn('\n*** console delete test SKIPPED: this server has no DELETE /admin/v1/customers yet ***\n');
-      context.skip('no DELETE /admin/v1/customers in this server');
-    }
+  it('deletes the customer after confirmation, and GraphQL no longer knows it', async () => {
     await go('customers?key=email&value=ada%40example.com', 'Customers');
     await page.locator('article.customer').waitFor();
     await page.getByRole('button', { name: 'Delete customer…' }).click();
