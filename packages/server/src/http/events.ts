@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { OverloadedError } from '../ingest/group-commit.js';
 import { validateBatch } from '../ingest/validate.js';
 import { requireAccount } from './auth.js';
 import { decodeBody } from './body.js';
+import { sendCommitFailure } from './commit-failure.js';
 import { acceptedBody, sendError } from './errors.js';
 
 /**
@@ -10,7 +10,7 @@ import { acceptedBody, sendError } from './errors.js';
  * is answered only after the events are committed.
  */
 export async function eventsRoutes(app: FastifyInstance): Promise<void> {
-  const { limits, committer, metrics, now, writeHealth } = app.odpkit;
+  const { limits, committer, metrics, now } = app.odpkit;
 
   // This plugin reads bodies itself (any media type, capped, compressed or not); parsers are encapsulated, so the
   // GraphQL and admin plugins keep Fastify's JSON parser.
@@ -50,18 +50,7 @@ export async function eventsRoutes(app: FastifyInstance): Promise<void> {
       try {
         await committer.submit({ accountId: request.account!.id, receivedAt: now(), events: result.events });
       } catch (err) {
-        // Overload and storage trouble are both transient: 503 + Retry-After makes every official SDK retry, and the
-        // idempotence ids make the retry safe. Never 429: Python and Swift drop 4xx without retrying.
-        // A failed commit also makes /health unhealthy until a write succeeds again.
-        const overloaded = err instanceof OverloadedError;
-        const reason = overloaded ? 'overloaded' : 'store_error';
-        metrics.rejected.inc({ reason });
-        if (!overloaded) writeHealth.recordFailure(err, request.log, 'commit failed');
-        reply.header('retry-after', String(limits.retryAfterSeconds));
-        const message = overloaded
-          ? 'the server is overloaded; retry later'
-          : 'the event store is unavailable; retry later';
-        return sendError(reply, 503, { message }, reason);
+        return sendCommitFailure(app.odpkit, request, reply, err, 'commit failed');
       }
     }
     return reply.code(202).send(acceptedBody(now));

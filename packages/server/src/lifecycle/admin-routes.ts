@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { requireAccount } from '../http/auth.js';
+import { sendCommitFailure } from '../http/commit-failure.js';
 import { sendError } from '../http/errors.js';
 import { identifierQuery, noCustomer } from '../http/identifier-query.js';
-import { OverloadedError } from '../ingest/group-commit.js';
 import type { ExportPage } from '../store/store.js';
 import { exportChunks, parseTime, WHOLE_HISTORY } from './export.js';
 import { prepareImport } from './import.js';
@@ -13,7 +13,7 @@ import { prepareImport } from './import.js';
  * export of the account's events, import events with their original receive times.
  */
 export async function lifecycleRoutes(app: FastifyInstance): Promise<void> {
-  const { store, committer, limits, now, metrics, writeHealth } = app.odpkit;
+  const { store, committer, limits, now } = app.odpkit;
   app.addHook('onRequest', requireAccount('private'));
 
   app.delete('/admin/v1/customers', async (request, reply) => {
@@ -80,17 +80,7 @@ export async function lifecycleRoutes(app: FastifyInstance): Promise<void> {
         duplicates += o.duplicates;
       }
     } catch (err) {
-      // As /v3/events: transient, so 503 + Retry-After (the CLI waits and resends; the idempotence ids make that
-      // safe), and a failed commit makes /health unhealthy until a write succeeds.
-      const overloaded = err instanceof OverloadedError;
-      const reason = overloaded ? 'overloaded' : 'store_error';
-      metrics.rejected.inc({ reason });
-      if (!overloaded) writeHealth.recordFailure(err, request.log, 'import commit failed');
-      reply.header('retry-after', String(limits.retryAfterSeconds));
-      const message = overloaded
-        ? 'the server is overloaded; retry later'
-        : 'the event store is unavailable; retry later';
-      return sendError(reply, 503, { message }, reason);
+      return sendCommitFailure(app.odpkit, request, reply, err, 'import commit failed');
     }
     return { stored, duplicates, rejected };
   });
