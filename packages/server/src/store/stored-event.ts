@@ -1,4 +1,4 @@
-import { parseId } from './shared/ids.js';
+import { parseId } from './common/ids.js';
 import type { DataValue, EventCursor, EventPage, StoredEvent } from './store.js';
 
 /**

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { type CustomerId, stitch } from '../../ingest/stitch.js';
-import { type CounterColumn, counterDeltas } from '../shared/counters.js';
+import { type CounterColumn, counterDeltas } from '../common/counters.js';
 import {
   countStored,
   emptyOutcome,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { lookupIdentity } from '../shared/identifiers.js';
+import { lookupIdentity } from '../common/identifiers.js';
 import type { CustomerDeletion, ExportedEvent, ExportPage } from '../store.js';
 import { inTransaction, RetryableConflict } from './connection.js';
 import { COUNTER_SHARDS } from './ingest.js';

@@ -1,8 +1,8 @@
-import { type AccountRow, planDefaultAccount, toAccount } from '../shared/accounts.js';
-import { COUNTER_COLUMNS, statsFromCounters } from '../shared/counters.js';
-import { checkHealthRow } from '../shared/health.js';
-import { identifiersRecord, lookupIdentity } from '../shared/identifiers.js';
-import { parseId } from '../shared/ids.js';
+import { type AccountRow, planDefaultAccount, toAccount } from '../common/accounts.js';
+import { COUNTER_COLUMNS, statsFromCounters } from '../common/counters.js';
+import { checkHealthRow } from '../common/health.js';
+import { identifiersRecord, lookupIdentity } from '../common/identifiers.js';
+import { parseId } from '../common/ids.js';
 import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
 import { eventPage, eventPageQuery, lazyStoredEvent } from '../stored-event.js';
 import { type AnalyzeOptions, createAnalyzer } from './analyze.js';

@@ -1,4 +1,4 @@
-import { uuidBytes } from '../shared/dedup-key.js';
+import { uuidBytes } from '../common/dedup-key.js';
 
 /**
  * PostgreSQL `text` cannot hold U+0000, while JSON (and so an event) can carry it in an identifier, a type or an

@@ -1,4 +1,4 @@
-import { uuidBytes } from '../shared/dedup-key.js';
+import { uuidBytes } from '../common/dedup-key.js';
 
 /**
  * The SQLite dedup key: a UUID's 16 bytes as a BLOB, any other id as TEXT. SQLite never compares a BLOB equal to a

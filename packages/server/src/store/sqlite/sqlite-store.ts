@@ -1,10 +1,10 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { type AccountRow, toAccount } from '../shared/accounts.js';
-import { statsFromCounters } from '../shared/counters.js';
-import { identifiersRecord, lookupIdentity } from '../shared/identifiers.js';
-import { parseId } from '../shared/ids.js';
+import { type AccountRow, toAccount } from '../common/accounts.js';
+import { statsFromCounters } from '../common/counters.js';
+import { identifiersRecord, lookupIdentity } from '../common/identifiers.js';
+import { parseId } from '../common/ids.js';
 import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
 import { eventPage, eventPageQuery, lazyStoredEvent } from '../stored-event.js';
 import { createLifecycleReads } from './lifecycle-reads.js';

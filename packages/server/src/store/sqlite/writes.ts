@@ -4,9 +4,9 @@ import { type IdentityGraphTx, MAX_IDENTIFIERS_PER_CUSTOMER, stitch } from '../.
 import type { LeafSpec } from '../../segments/state/leaf.js';
 import type { BuildStep } from '../../segments/state/source.js';
 import { MatchableEvent, type StateBuffer } from '../../segments/state/state-buffer.js';
-import { type AccountRow, planDefaultAccount } from '../shared/accounts.js';
-import { counterDeltas } from '../shared/counters.js';
-import { checkHealthRow } from '../shared/health.js';
+import { type AccountRow, planDefaultAccount } from '../common/accounts.js';
+import { counterDeltas } from '../common/counters.js';
+import { checkHealthRow } from '../common/health.js';
 import { countStored, emptyOutcome, type IngestBatch, type IngestOutcome } from '../store.js';
 import { dedupKey } from './dedup-key.js';
 import { createLifecycleWrites, type LifecycleWrites } from './lifecycle-writes.js';
