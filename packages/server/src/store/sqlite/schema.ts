@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /**
- * Schema, and why it looks like this (measured in machine-ceilings.md and scripts/ingest-1m.mjs):
+ * Schema, and why it looks like this (measured with scripts/ingest-1m.mjs and scripts/dedup-key-ab.mjs):
  * - `events` is append-only with an INTEGER PRIMARY KEY: every insert lands on the last page.
  * - The idempotence id lives in its own WITHOUT ROWID table keyed (account, key), where a UUID is stored as a 16-byte
  *   BLOB instead of 36 characters of text: a random key lands on a random B-tree page whatever we do, so the win is
