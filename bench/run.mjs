@@ -75,6 +75,14 @@ const BENCHMARKS = [
     time: 'about 15 min (estimated: generating and sending 1M events three times, 40 s of latency load)',
     what: 'odpkit import of 1M events against plain ingestion, export rate and peak memory, ingestion p99 with retention running',
   },
+  {
+    name: 'console',
+    script: 'bench/console/run.mjs',
+    full: [],
+    smoke: ['--events', '2000'],
+    time: 'about 10 min (seeding 1M events through POST /v3/events, then 7 page loads per page in Chromium)',
+    what: 'the web console with 1M events stored: time until the overview is usable, the customer and segments pages',
+  },
 ];
 
 /** Waits (polling every 20 s) until no test suite or other benchmark runs, or refuses at once without `wait`. */

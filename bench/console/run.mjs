@@ -4,21 +4,21 @@
 //   node bench/console/run.mjs                       full run: 1,000,000 events, writes its section of BENCHMARKS.md
 //   node bench/console/run.mjs --events 2000         smoke run (prints, does not write unless --write)
 //
-// Needs `npm run build` first and /usr/bin/chromium. Run under `flock /tmp/odpkit-bench.lock` on a shared machine.
+// Needs `npm run build` first and /usr/bin/chromium. It takes the benchmark lock (/tmp/odpkit-bench.lock) itself.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { runUnderBenchLock } from '../lib/lock.mjs';
+import { loadAverageText } from '../lib/machine.mjs';
+import { writeSection } from '../lib/markdown.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
 const BIN = join(repoRoot, 'packages/cli/dist/bin.js');
-const BENCHMARKS = join(repoRoot, 'BENCHMARKS.md');
-const START = '<!-- console:start -->';
-const END = '<!-- console:end -->';
 const PUBLIC_KEY = 'pk_console_bench';
 const PRIVATE_KEY = 'sk_console_bench';
 const BATCH = 500;
@@ -161,20 +161,10 @@ async function measure(url) {
   return results;
 }
 
-function writeSection(section) {
-  const block = `${START}\n${section.trim()}\n${END}`;
-  const current = existsSync(BENCHMARKS) ? readFileSync(BENCHMARKS, 'utf8') : '# Benchmarks\n';
-  const a = current.indexOf(START);
-  const b = current.indexOf(END);
-  const next =
-    a !== -1 && b > a
-      ? current.slice(0, a) + block + current.slice(b + END.length)
-      : `${current.replace(/\s*$/, '')}\n\n${block}\n`;
-  writeFileSync(BENCHMARKS, next);
-}
-
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  // A smoke run (not written) may run beside a test suite; a measurement refuses to.
+  runUnderBenchLock({ measurement: opts.write });
   if (!existsSync(BIN)) throw new Error('build first: npm run build');
   const dir = mkdtempSync(join(os.tmpdir(), 'odpkit-console-bench-'));
   const server = await serve(join(dir, 'odpkit.db'));
@@ -196,11 +186,8 @@ async function main() {
         '(nothing cached), signed in (the key already in the tab).',
       '',
       `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ${os.cpus().length} CPUs, Node ${process.version}, ` +
-        `load average at start ${os
-          .loadavg()
-          .map((x) => x.toFixed(2))
-          .join(' ')} (shared machine).`,
-      `- Reproduce: \`npm run build && flock /tmp/odpkit-bench.lock ${command}\`.`,
+        `load average at start ${loadAverageText()}.`,
+      `- Reproduce: \`npm run build && ${command}\` (it takes the benchmark lock itself).`,
       '',
       '| step | median | max |',
       '|---|---|---|',
@@ -212,7 +199,7 @@ async function main() {
     ].join('\n');
     console.log(section);
     if (opts.write) {
-      writeSection(section);
+      writeSection('console', section.trim());
       console.log('BENCHMARKS.md: web console section written');
     } else console.log('BENCHMARKS.md not written (smoke run; pass --write to force)');
   } finally {
