@@ -49,6 +49,22 @@ export async function startServerChild(options) {
 export const stopServerChild = stopChild;
 
 /**
+ * Waits until every segment of the bench account ('sk') reports `state: "ready"` (its state built over the stored
+ * history), polling GET /admin/v1/segments: a measurement of steady state must not include the rebuild after start.
+ * Returns the seconds waited.
+ */
+export async function waitForSegmentsReady(url, { pollMs = 200 } = {}) {
+  const t = performance.now();
+  for (;;) {
+    const res = await fetch(`${url}/admin/v1/segments`, { headers: { 'x-api-key': 'sk' } });
+    if (res.status !== 200) throw new Error(`GET /admin/v1/segments answered ${res.status}`);
+    const { segments } = await res.json();
+    if (segments.every((s) => s.state === 'ready')) return (performance.now() - t) / 1000;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/**
  * Starts the server under test in this process through its public API, as every benchmark runs it: 127.0.0.1, a free
  * port, keys 'pk'/'sk', no request log. `extra` adds startServer options (segmentsFile, now, …).
  */

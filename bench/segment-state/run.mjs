@@ -27,7 +27,7 @@ import { loadReport, runMeta } from '../lib/machine.mjs';
 import { lines, publish, table } from '../lib/markdown.mjs';
 import { benchTmp, libDir, log, repoRoot } from '../lib/paths.mjs';
 import { benchOptions } from '../lib/run-options.mjs';
-import { snapshotServer, startServerChild, stopServerChild } from '../lib/server.mjs';
+import { snapshotServer, startServerChild, stopServerChild, waitForSegmentsReady } from '../lib/server.mjs';
 import { copyDb, dbBytes, rmDir } from '../lib/sqlite-files.mjs';
 import { fmt, fmtRatio, median, pooledPercentiles, ratio, stat } from '../lib/stats.mjs';
 import { DAY, THREE_SEGMENTS, TWENTY_SEGMENTS, wireEvent } from './data.mjs';
@@ -90,7 +90,7 @@ async function applySegments(url, segments) {
     body: JSON.stringify(segments),
   });
   if (res.status !== 200) throw new Error(`segments:apply answered ${res.status}: ${await res.text()}`);
-  while (!(await listSegments(url)).every((s) => s.state === 'ready')) await new Promise((r) => setTimeout(r, 200));
+  await waitForSegmentsReady(url);
   return (performance.now() - t) / 1000;
 }
 

@@ -26,7 +26,7 @@ import { profileText, summariseProfile } from '../lib/profile.mjs';
 import { benchOptions } from '../lib/run-options.mjs';
 import { GRAPHQL_QUERY, SEGMENTS, SUBSET, SUBSET_WINDOWED } from '../lib/segments-data.mjs';
 import { cachedTemplate } from '../lib/segments-template.mjs';
-import { snapshotServer, startServerChild, stopServerChild } from '../lib/server.mjs';
+import { snapshotServer, startServerChild, stopServerChild, waitForSegmentsReady } from '../lib/server.mjs';
 import { copyDb, rmDir } from '../lib/sqlite-files.mjs';
 import { fmt, median, pooledPercentiles, stat, sumOf } from '../lib/stats.mjs';
 
@@ -53,7 +53,11 @@ async function rep({ template, withSegments, load, profileDir, afterLoad }) {
       profileDir,
     });
     try {
+      // The definitions are applied at start and their state is built over the stored history in the background;
+      // measure the steady state, after every segment is ready (the build time is reported).
+      const buildSeconds = withSegments ? await waitForSegmentsReady(url) : null;
       r = await runLoad({ ...load, targets: [url] }, { cpuGroups: { server: [child.pid] } });
+      if (buildSeconds !== null) r.buildSeconds = buildSeconds;
       if (afterLoad) r.extra = await afterLoad(url);
     } finally {
       await stopServerChild(child);
@@ -120,7 +124,7 @@ function render(results, meta) {
     `- Data: ${fmt(template.customers)} customers, ${fmt(template.events)} events over the last 120 days, SQLite file ${(template.bytes / 2 ** 20).toFixed(0)} MiB. Pre-filled through the server's own ingestion endpoint (in process: \`startServer\` with its clock set to each batch's time, one \`POST /v3/events\` of 100 events at a time, validation, stitching and dedup as in production, \`bench/lib/segments-prefill.mjs\`) ${template.cached ? `— taken from the cache \`bench/.bench-tmp/segments-cache/${template.key}\`, built ${new Date(template.now).toISOString().slice(0, 16)}Z` : ''} in ${template.seconds.toFixed(0)} s (${fmt(template.eventsPerSecond)} events/s); copied to a fresh file per rep. Every event has the customer's fs_user_id, sometimes its email (2 customers in 3 have one) and vuid (1 in 2); customers picked with a skew (a few have thousands of events, the median about 7); actions pageview, add_to_cart, purchase, client_initialized, search, signup, identified with varied data (\`bench/lib/segments-data.mjs\`).`,
   );
   p(
-    `- Segments: 20 definitions (\`SEGMENTS\` in \`bench/lib/segments-data.mjs\`, applied with the server's \`segmentsFile\` at start): identifier conditions, event/action, \`where\` (eq, in, exists, gte/lt ranges, string ordering), counts (gte 2, gte 10, lte 2), windows 1d, 2d, 3d, 7d, 14d, 30d, 60d, 90d and none, and/or/not. Queried subset (5): ${SUBSET.map((x) => `\`${x}\``).join(', ')} — \`lapsed_buyer\` has an unwindowed event condition, so every query reads the customer's whole history.`,
+    `- Segments: 20 definitions (\`SEGMENTS\` in \`bench/lib/segments-data.mjs\`, applied with the server's \`segmentsFile\` at start, and measured once their state is built over the stored history): identifier conditions, event/action, \`where\` (eq, in, exists, gte/lt ranges, string ordering), counts (gte 2, gte 10, lte 2), windows 1d, 2d, 3d, 7d, 14d, 30d, 60d, 90d and none, and/or/not. Queried subset (5): ${SUBSET.map((x) => `\`${x}\``).join(', ')} — \`lapsed_buyer\` has an unwindowed event condition (answered from a capped counter kept at ingestion, not from the history).`,
   );
   p(
     `- Method: per rep a fresh DB copy and a fresh server process, autocannon 8 in a separate process (${opts.conns} connections, pipelining 1), ${opts.warmup} s warm-up then ${opts.duration} s measured, ${opts.reps} rep(s), median (min–max); latencies from autocannon's per-response hrtime, all requests of the measured seconds. Queries: \`POST /v3/graphql\` with the SDK's variables form and \`x-api-key\`, \`userId\` a uniformly random existing customer, or (${(opts.unknownShare * 100).toFixed(0)}%) an unknown one (a 200 with an INVALID_IDENTIFIER error, as ODP answers). Ingestion: \`POST /v3/events\`, batch 10, ${opts.conns} connections, bodies from \`bench/lib/events.mjs\` (fresh UUID idempotence ids, identifiers of 200,000 customers, half of whom exist in the pre-filled store, with merges), on the pre-filled store, reps interleaved: none, with, none, with, …`,
@@ -145,15 +149,15 @@ function render(results, meta) {
   row('ingestion, batch 10', 'none', none);
   row('ingestion, batch 10', '20', withS);
   p();
-  p('Goals (at least 5,000 queries/s with p99 under 10 ms; 20 segments defined slow ingestion by less than 20%):');
+  p('Goals (at least 10,000 queries/s with p99 under 5 ms; 20 segments defined slow ingestion by less than 20%):');
   p();
   p('| goal | measured | met? |');
   p('|---|---|---|');
   const yes = (b) => (b ? 'yes' : '**no**');
   p(
-    `| ≥ 5,000 GraphQL queries/s | ${fmt(q.m)} queries/s (${((q.m / 5000) * 100).toFixed(0)}% of the goal) | ${yes(q.m >= 5000)} |`,
+    `| ≥ 10,000 GraphQL queries/s | ${fmt(q.m)} queries/s (${((q.m / 10000) * 100).toFixed(0)}% of the goal) | ${yes(q.m >= 10000)} |`,
   );
-  p(`| p99 < 10 ms (over every query of every rep) | ${fmt(q99.m)} ms | ${yes(q99.m < 10)} |`);
+  p(`| p99 < 5 ms (over every query of every rep) | ${fmt(q99.m)} ms | ${yes(q99.m < 5)} |`);
   p(
     `| ingestion slowed < 20% by 20 segments | ${fmt(evNone.m)} → ${fmt(evWith.m)} events/s (${slowdown >= 0 ? `${(slowdown * 100).toFixed(1)}% slower` : `${(-slowdown * 100).toFixed(1)}% faster`}) | ${yes(slowdown < 0.2)} |`,
   );
@@ -186,7 +190,7 @@ function autoReading(results, meta) {
   const usPerQuery = (cpu / 100 / rps) * 1e6;
   const parts = [];
   parts.push(
-    `the server spent about ${fmt(usPerQuery)} µs of CPU per query (${fmt(cpu)}% of a core at ${fmt(rps)} queries/s), so one fully available core would give at most about ${fmt(1e6 / usPerQuery)} queries/s; the goal of 5,000/s needs ≤ 200 µs per query.`,
+    `the server spent about ${fmt(usPerQuery)} µs of CPU per query (${fmt(cpu)}% of a core at ${fmt(rps)} queries/s), so one fully available core would give at most about ${fmt(1e6 / usPerQuery)} queries/s; the goal of 10,000/s needs ≤ 100 µs per query on one core (or two cores' worth of 200 µs).`,
   );
   if (cpu < 80) {
     parts.push(
@@ -195,8 +199,13 @@ function autoReading(results, meta) {
   }
   const wq = stat(results.windowed, 'requestsPerSecond').m;
   parts.push(
-    `With only windowed conditions (≤ 30d) in the subset the rate was ${fmt(wq)} queries/s (${(wq / rps).toFixed(2)}× the main row, p99 ${fmt(stat(results.windowed, 'p99').m)} ms)${wq / rps > 1.15 ? ": reading and parsing the customer's whole history for the unwindowed `lapsed_buyer` is a large part of the cost" : ', so reading the whole history for the unwindowed `lapsed_buyer` is not what limits it (a customer has about 10 events on average)'}.`,
+    `With only windowed conditions (≤ 30d) in the subset the rate was ${fmt(wq)} queries/s (${(wq / rps).toFixed(2)}× the main row, p99 ${fmt(stat(results.windowed, 'p99').m)} ms); both read the same one state row per customer.`,
   );
+  const builds = [...queries, ...ingest.with].map((r) => r.buildSeconds).filter((x) => typeof x === 'number');
+  if (builds.length > 0)
+    parts.push(
+      `Building the 20 segments' state over the 1M stored events after each start took ${fmt(median(builds))} s (median of ${builds.length}); the loads started after it.`,
+    );
   if (profile) {
     const b = profile.summary.buckets.slice(0, 3).map((x) => `${x.bucket} ${(x.share * 100).toFixed(0)}%`);
     const top = profile.summary.top.slice(0, 3).map((x) => `\`${x.frame}\` ${(x.share * 100).toFixed(0)}%`);
@@ -210,7 +219,7 @@ function autoReading(results, meta) {
   const b = median(withS);
   const overlap = Math.max(...none) >= Math.min(...withS) && Math.max(...withS) >= Math.min(...none);
   parts.push(
-    `Ingestion: ${fmt(a)} vs ${fmt(b)} events/s (median) without and with the 20 definitions; the rep ranges ${overlap ? "overlap, so the difference is within this shared machine's run-to-run noise" : 'do not overlap'}. Segments are evaluated at query time, not at ingestion; the ingestion rate itself (on a 1M-event store, on a machine where other processes took ${fmt(meta.otherDuring)}% CPU) is bench/ingest's subject.`,
+    `Ingestion: ${fmt(a)} vs ${fmt(b)} events/s (median) without and with the 20 definitions; the rep ranges ${overlap ? "overlap, so the difference is within this shared machine's run-to-run noise" : 'do not overlap'}. Segment state is kept at ingestion (in the same transaction as the events), and each rep waited until the 20 segments' state was built over the stored history before its load; the ingestion rate itself (on a 1M-event store, on a machine where other processes took ${fmt(meta.otherDuring)}% CPU) is bench/ingest's subject.`,
   );
   return parts.join(' ');
 }
