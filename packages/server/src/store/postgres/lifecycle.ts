@@ -3,6 +3,7 @@ import { lookupIdentity } from '../common/identifiers.js';
 import type { CustomerDeletion, ExportedEvent, ExportPage } from '../store.js';
 import { inTransaction, RetryableConflict } from './connection.js';
 import { COUNTER_SHARDS } from './ingest.js';
+import type { EventRow } from './queries.js';
 import { decodeText, encodeText } from './text.js';
 
 /**
@@ -117,14 +118,7 @@ export async function exportEvents(
   account: string,
   p: ExportPage,
 ): Promise<ExportedEvent[]> {
-  const { rows } = await db.query<{
-    id: string;
-    type: string;
-    action: string;
-    identifiers: string;
-    data: string;
-    received_at: string;
-  }>(
+  const { rows } = await db.query<EventRow>(
     // The bounded id range makes the primary key the cheap plan: without it, an account with few events among many
     // was planned as a scan of the whole table (or of the account) and a sort, on every page.
     `SELECT id, type, action, identifiers, data, received_at FROM events

@@ -15,6 +15,7 @@ import {
   CUSTOMER_EVENTS_SQL,
   CUSTOMER_IDENTIFIERS_SQL,
   CUSTOMER_PAGE_SQL,
+  type EventRow,
   IDENTITY_OWNER_SQL,
 } from './queries.js';
 import { migrate } from './schema.js';
@@ -111,14 +112,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const query = eventPageQuery(accountId, customerId, page);
       if (query === null) return { events: [], next: null };
       const { account, customer, before, fetch } = query;
-      const { rows } = await pool.query<{
-        id: string;
-        type: string;
-        action: string;
-        identifiers: string;
-        data: string;
-        received_at: string;
-      }>(CUSTOMER_EVENT_PAGE_SQL, [account, customer, before.receivedAt, before.id, fetch]);
+      const { rows } = await pool.query<EventRow>(CUSTOMER_EVENT_PAGE_SQL, [
+        account,
+        customer,
+        before.receivedAt,
+        before.id,
+        fetch,
+      ]);
       return eventPage(rows, page.limit, (r) =>
         lazyStoredEvent(decodeText(r.type), decodeText(r.action), r.identifiers, r.data, Number(r.received_at)),
       );

@@ -54,3 +54,13 @@ export const CUSTOMER_PAGE_SQL = `SELECT c.id::text AS id, i.type, i.value
 
 export const CUSTOMER_IDENTIFIERS_SQL =
   'SELECT type, value FROM identities WHERE customer_id = $1 ORDER BY type, value';
+
+/** An events row as pg returns it: bigints and JSON columns come back as text. */
+export interface EventRow {
+  id: string;
+  type: string;
+  action: string;
+  identifiers: string;
+  data: string;
+  received_at: string;
+}
