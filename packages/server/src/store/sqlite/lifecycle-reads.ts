@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ExportedEvent, ExportPage } from '../store.js';
+import type { EventRow } from './schema.js';
 
 /**
  * The lifecycle reads of a SQLite database, on any connection: the store's own reader, or a read-only connection
@@ -20,14 +21,7 @@ export function createLifecycleReads(db: Database.Database): LifecycleReads {
   const oldest = db.prepare('SELECT min(received_at) FROM events WHERE account_id = ?').pluck();
   return {
     exportEvents(account, p) {
-      const rows = page.all(p.afterId, p.throughId, account, p.sinceMs, p.untilMs, p.limit) as {
-        id: number;
-        type: string;
-        action: string;
-        identifiers: string;
-        data: string;
-        received_at: number;
-      }[];
+      const rows = page.all(p.afterId, p.throughId, account, p.sinceMs, p.untilMs, p.limit) as EventRow[];
       return rows.map((r) => ({
         id: r.id,
         type: r.type,

@@ -127,3 +127,13 @@ const UPGRADES: readonly [version: number, sql: string][] = [
      CREATE INDEX identities_by_customer ON identities (customer_id, type);`,
   ],
 ];
+
+/** An `events` row as better-sqlite3 returns it (the JSON columns as the text stored at validation). */
+export interface EventRow {
+  id: number;
+  type: string;
+  action: string;
+  identifiers: string;
+  data: string;
+  received_at: number;
+}

@@ -8,7 +8,7 @@ import { parseId } from '../common/ids.js';
 import type { CustomerView, SegmentDefinitionRow, Store } from '../store.js';
 import { eventPage, eventPageQuery, lazyStoredEvent } from '../stored-event.js';
 import { createLifecycleReads } from './lifecycle-reads.js';
-import { applyPragmas, migrate } from './schema.js';
+import { applyPragmas, type EventRow, migrate } from './schema.js';
 import { createStateReads, migrateSegmentState } from './segment-state.js';
 import { inProcessWriter, startWriterThread } from './writer.js';
 
@@ -120,14 +120,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       const query = eventPageQuery(accountId, customerId, page);
       if (query === null) return { events: [], next: null };
       const { account, customer, before, fetch } = query;
-      const rows = q.eventPage.all(account, customer, before.receivedAt, before.receivedAt, before.id, fetch) as {
-        id: number;
-        type: string;
-        action: string;
-        identifiers: string;
-        data: string;
-        received_at: number;
-      }[];
+      const rows = q.eventPage.all(
+        account,
+        customer,
+        before.receivedAt,
+        before.receivedAt,
+        before.id,
+        fetch,
+      ) as EventRow[];
       return eventPage(rows, page.limit, (r) =>
         lazyStoredEvent(r.type, r.action, r.identifiers, r.data, r.received_at),
       );
